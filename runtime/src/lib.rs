@@ -1,0 +1,8 @@
+//! Zokio: an async runtime for Rust that you can watch while it runs.
+#![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
+#![allow(dead_code)]
+
+pub(crate) mod loom;
+pub mod runtime;
+pub mod sync;
+pub mod time;

@@ -1,0 +1,1 @@
+//! Synchronization primitives for async code.
