@@ -6,3 +6,4 @@ pub(crate) mod loom;
 pub mod runtime;
 pub mod sync;
 pub mod time;
+pub(crate) mod util;

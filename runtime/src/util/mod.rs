@@ -1,0 +1,3 @@
+//! Small internal helpers.
+
+pub(crate) mod rand;
