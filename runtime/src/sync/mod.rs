@@ -1,1 +1,13 @@
-//! Synchronization primitives for async code.
+//! Synchronization primitives for async code: channels ([`oneshot`], [`mpsc`], [`broadcast`],
+//! [`watch`]) and locks and signals ([`Mutex`], [`RwLock`], [`Semaphore`], [`Notify`], [`Barrier`]).
+//!
+//! They work with any executor; inside a Zokio worker their leaf futures respect the cooperative
+//! budget.
+
+mod park;
+mod wait_list;
+
+pub mod oneshot;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,7 @@
+//! Cross-thread stress tests (std threads, exact counts) and loom models of the primitives.
+
+#[cfg(not(loom))]
+pub(crate) mod support;
+
+#[cfg(not(loom))]
+mod stress_oneshot;
