@@ -7,7 +7,10 @@
 mod park;
 mod wait_list;
 
+mod notify;
 pub mod oneshot;
+
+pub use notify::{Notified, Notify};
 
 #[cfg(test)]
 mod tests;

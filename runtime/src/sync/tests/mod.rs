@@ -4,4 +4,6 @@
 pub(crate) mod support;
 
 #[cfg(not(loom))]
+mod stress_notify;
+#[cfg(not(loom))]
 mod stress_oneshot;
