@@ -7,10 +7,17 @@
 mod park;
 mod wait_list;
 
+mod batch_semaphore;
+mod mutex;
 mod notify;
 pub mod oneshot;
+mod semaphore;
 
+pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
 pub use notify::{Notified, Notify};
+pub use semaphore::{
+    AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
+};
 
 #[cfg(test)]
 mod tests;
