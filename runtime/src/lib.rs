@@ -8,7 +8,9 @@ pub mod macros;
 pub(crate) mod loom;
 pub mod runtime;
 pub mod sync;
+pub mod task;
 pub mod time;
 pub(crate) mod util;
 
+pub use task::spawn;
 pub use zokio_macros::{main, test};

@@ -1,17 +1,103 @@
-//! The thread-local runtime context: which runtime (and which worker) the current thread belongs to.
+//! The thread-local runtime context: which runtime this thread is in (for `Handle::current`,
+//! `spawn`, timers) and whether it is already driving one (`block_on` may not nest).
 
+use super::scheduler;
 use crate::time::TimerHandle;
+use std::cell::{Cell, RefCell};
+
+struct Context {
+    handle: RefCell<Option<scheduler::Handle>>,
+    in_runtime: Cell<bool>,
+    worker_index: Cell<Option<usize>>,
+}
+
+thread_local! {
+    static CONTEXT: Context = const {
+        Context {
+            handle: RefCell::new(None),
+            in_runtime: Cell::new(false),
+            worker_index: Cell::new(None),
+        }
+    };
+}
+
+/// Makes `handle` current until the guard drops (then the previous one is restored).
+pub(crate) fn enter_handle(handle: scheduler::Handle) -> SetCurrentGuard {
+    let prev = CONTEXT.with(|c| c.handle.replace(Some(handle)));
+    SetCurrentGuard { prev: Some(prev) }
+}
+
+/// Restores the previous current handle on drop.
+pub(crate) struct SetCurrentGuard {
+    prev: Option<Option<scheduler::Handle>>,
+}
+
+impl Drop for SetCurrentGuard {
+    fn drop(&mut self) {
+        let prev = self.prev.take().flatten();
+        let _ = CONTEXT.try_with(|c| drop(c.handle.replace(prev)));
+    }
+}
+
+/// Calls `f` with the current runtime's handle, if any.
+pub(crate) fn with_current<R>(f: impl FnOnce(&scheduler::Handle) -> R) -> Option<R> {
+    CONTEXT.try_with(|c| c.handle.borrow().as_ref().map(f)).ok().flatten()
+}
 
 /// The timer of the runtime this thread is in, if any.
-///
-/// Stub until the scheduler lands: returns `None`.
 pub(crate) fn current_timer() -> Option<TimerHandle> {
-    None
+    with_current(|h| h.timer().clone())
 }
 
 /// The index of the worker thread this code runs on, if it runs on one.
-///
-/// Stub until the scheduler lands: returns `None`.
 pub(crate) fn worker_index() -> Option<usize> {
-    None
+    CONTEXT.try_with(|c| c.worker_index.get()).ok().flatten()
+}
+
+pub(crate) fn set_worker_index(index: Option<usize>) {
+    let _ = CONTEXT.try_with(|c| c.worker_index.set(index));
+}
+
+/// Marks this thread as driving a runtime. Panics if it already is: blocking inside the runtime
+/// would stall its workers.
+#[track_caller]
+pub(crate) fn enter_runtime() -> EnterRuntimeGuard {
+    let already = CONTEXT.with(|c| c.in_runtime.replace(true));
+    if already {
+        panic!(
+            "Cannot start a runtime from within a runtime. This happens because a function (like \
+             `block_on`) attempted to block the current thread while the thread is being used to \
+             drive asynchronous tasks."
+        );
+    }
+    EnterRuntimeGuard { _p: () }
+}
+
+/// Whether this thread is driving a runtime (a worker, or inside `block_on`).
+pub(crate) fn is_in_runtime() -> bool {
+    CONTEXT.try_with(|c| c.in_runtime.get()).unwrap_or(false)
+}
+
+/// Leaves the runtime for the duration of a blocking section (`block_in_place`).
+pub(crate) fn exit_runtime<R>(f: impl FnOnce() -> R) -> R {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            let _ = CONTEXT.try_with(|c| c.in_runtime.set(self.0));
+        }
+    }
+    let was = CONTEXT.with(|c| c.in_runtime.replace(false));
+    let _reset = Reset(was);
+    f()
+}
+
+/// Clears the "driving a runtime" mark on drop.
+pub(crate) struct EnterRuntimeGuard {
+    _p: (),
+}
+
+impl Drop for EnterRuntimeGuard {
+    fn drop(&mut self) {
+        let _ = CONTEXT.try_with(|c| c.in_runtime.set(false));
+    }
 }

@@ -1,0 +1,236 @@
+//! `Builder`: configures and builds a [`Runtime`].
+
+use super::blocking::BlockingPool;
+use super::config::{Callback, Config};
+use super::runtime::{Runtime, Scheduler};
+use super::scheduler::{self, current_thread, multi_thread};
+use crate::loom::sync::Arc;
+use std::fmt;
+use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::time::Duration;
+
+/// Builds a runtime with custom settings.
+///
+/// ```
+/// let rt = zokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+/// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
+/// ```
+pub struct Builder {
+    kind: Kind,
+    worker_threads: Option<usize>,
+    thread_name: Arc<dyn Fn() -> String + Send + Sync>,
+    thread_stack_size: Option<usize>,
+    max_blocking_threads: usize,
+    thread_keep_alive: Duration,
+    event_interval: u32,
+    global_queue_interval: Option<u32>,
+    on_thread_start: Option<Callback>,
+    on_thread_stop: Option<Callback>,
+    service_name: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    CurrentThread,
+    MultiThread,
+}
+
+impl Builder {
+    /// A builder for the current-thread scheduler: tasks run on the thread in `block_on`.
+    pub fn new_current_thread() -> Builder {
+        Builder::new(Kind::CurrentThread)
+    }
+
+    /// A builder for the multi-thread, work-stealing scheduler.
+    pub fn new_multi_thread() -> Builder {
+        Builder::new(Kind::MultiThread)
+    }
+
+    fn new(kind: Kind) -> Builder {
+        Builder {
+            kind,
+            worker_threads: None,
+            thread_name: Arc::new(|| {
+                static N: AtomicUsize = AtomicUsize::new(0);
+                format!("zokio-runtime-worker-{}", N.fetch_add(1, Relaxed))
+            }),
+            thread_stack_size: None,
+            max_blocking_threads: 512,
+            thread_keep_alive: Duration::from_secs(10),
+            event_interval: 61,
+            global_queue_interval: None,
+            on_thread_start: None,
+            on_thread_stop: None,
+            service_name: None,
+        }
+    }
+
+    /// Enables every driver. Drivers are always on in Zokio; this exists for familiarity.
+    pub fn enable_all(&mut self) -> &mut Self {
+        self
+    }
+
+    /// Enables the timer (always on).
+    pub fn enable_time(&mut self) -> &mut Self {
+        self
+    }
+
+    /// Enables the I/O driver (always on).
+    pub fn enable_io(&mut self) -> &mut Self {
+        self
+    }
+
+    /// Number of worker threads (multi-thread only). Default: the number of CPUs, or
+    /// `ZOKIO_WORKER_THREADS`. Panics if `n` is zero.
+    #[track_caller]
+    pub fn worker_threads(&mut self, n: usize) -> &mut Self {
+        assert!(n > 0, "worker_threads cannot be set to 0");
+        self.worker_threads = Some(n);
+        self
+    }
+
+    /// Name of the threads the runtime starts.
+    pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Self {
+        let name: String = name.into();
+        self.thread_name = Arc::new(move || name.clone());
+        self
+    }
+
+    /// A function giving each new thread its name.
+    pub fn thread_name_fn<F: Fn() -> String + Send + Sync + 'static>(&mut self, f: F) -> &mut Self {
+        self.thread_name = Arc::new(f);
+        self
+    }
+
+    /// Stack size of the threads the runtime starts.
+    pub fn thread_stack_size(&mut self, size: usize) -> &mut Self {
+        self.thread_stack_size = Some(size);
+        self
+    }
+
+    /// Most threads `spawn_blocking` may use (default 512). Panics if zero.
+    #[track_caller]
+    pub fn max_blocking_threads(&mut self, n: usize) -> &mut Self {
+        assert!(n > 0, "max_blocking_threads cannot be set to 0");
+        self.max_blocking_threads = n;
+        self
+    }
+
+    /// How long an idle blocking thread waits for work before exiting (default 10 s).
+    pub fn thread_keep_alive(&mut self, d: Duration) -> &mut Self {
+        self.thread_keep_alive = d;
+        self
+    }
+
+    /// Tasks a worker runs between maintenance passes (timers, counters). Default 61. Panics if zero.
+    #[track_caller]
+    pub fn event_interval(&mut self, n: u32) -> &mut Self {
+        assert!(n > 0, "event_interval must be greater than 0");
+        self.event_interval = n;
+        self
+    }
+
+    /// Tasks a worker runs between looks at the global queue ahead of its own. Default 31
+    /// (multi-thread) or 31 (current-thread). Panics if zero.
+    #[track_caller]
+    pub fn global_queue_interval(&mut self, n: u32) -> &mut Self {
+        assert!(n > 0, "global_queue_interval must be greater than 0");
+        self.global_queue_interval = Some(n);
+        self
+    }
+
+    /// Runs `f` on each thread the runtime starts, before it does anything else.
+    pub fn on_thread_start<F: Fn() + Send + Sync + 'static>(&mut self, f: F) -> &mut Self {
+        self.on_thread_start = Some(std::sync::Arc::new(f));
+        self
+    }
+
+    /// Runs `f` on each thread the runtime started, just before it exits.
+    pub fn on_thread_stop<F: Fn() + Send + Sync + 'static>(&mut self, f: F) -> &mut Self {
+        self.on_thread_stop = Some(std::sync::Arc::new(f));
+        self
+    }
+
+    /// The service name telemetry shows for this runtime (default: `ZOKIO_SERVICE_NAME`, or the
+    /// executable's name).
+    pub fn service_name(&mut self, name: impl Into<String>) -> &mut Self {
+        self.service_name = Some(name.into());
+        self
+    }
+
+    /// Builds the runtime and starts its threads.
+    pub fn build(&mut self) -> io::Result<Runtime> {
+        let config = Arc::new(self.config()?);
+        let blocking = BlockingPool::new(config.clone());
+        match self.kind {
+            Kind::CurrentThread => {
+                let h = current_thread::Handle::new(config, blocking.clone());
+                Ok(Runtime::from_parts(Scheduler::CurrentThread, scheduler::Handle::CurrentThread(h), blocking))
+            }
+            Kind::MultiThread => {
+                let (h, cores) = multi_thread::Handle::new(config, blocking.clone());
+                let rt = Runtime::from_parts(Scheduler::MultiThread, scheduler::Handle::MultiThread(h.clone()), blocking);
+                h.launch(cores)?;
+                Ok(rt)
+            }
+        }
+    }
+
+    fn config(&self) -> io::Result<Config> {
+        let worker_threads = match (self.kind, self.worker_threads) {
+            (Kind::CurrentThread, _) => 1,
+            (Kind::MultiThread, Some(n)) => n,
+            (Kind::MultiThread, None) => default_worker_threads()?,
+        };
+        Ok(Config {
+            worker_threads,
+            thread_name: self.thread_name.clone(),
+            thread_stack_size: self.thread_stack_size,
+            max_blocking_threads: self.max_blocking_threads,
+            thread_keep_alive: self.thread_keep_alive,
+            event_interval: self.event_interval,
+            global_queue_interval: self.global_queue_interval.unwrap_or(31),
+            on_thread_start: self.on_thread_start.clone(),
+            on_thread_stop: self.on_thread_stop.clone(),
+            service_name: self.service_name.clone().unwrap_or_else(default_service_name),
+        })
+    }
+}
+
+fn default_worker_threads() -> io::Result<usize> {
+    match std::env::var("ZOKIO_WORKER_THREADS") {
+        Ok(s) => match s.trim().parse::<usize>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("ZOKIO_WORKER_THREADS must be a positive integer, got {s:?}"),
+            )),
+        },
+        Err(_) => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+    }
+}
+
+fn default_service_name() -> String {
+    if let Ok(name) = std::env::var("ZOKIO_SERVICE_NAME") {
+        if !name.trim().is_empty() {
+            return name;
+        }
+    }
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "zokio".to_owned())
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("kind", &self.kind)
+            .field("worker_threads", &self.worker_threads)
+            .field("max_blocking_threads", &self.max_blocking_threads)
+            .field("event_interval", &self.event_interval)
+            .field("global_queue_interval", &self.global_queue_interval)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,94 @@
+//! The park driver: the one thread that sleeps on behalf of the timer.
+//!
+//! Among the workers that go to sleep, the first to take the driver lock becomes the *driver
+//! owner*: it sleeps only until the next timer deadline and fires due timers when it wakes. The
+//! others sleep without a timeout. When a timer is registered earlier than what the owner waits
+//! for, the timer calls [`Driver::unpark_owner`]. The owner index is published with SeqCst before the
+//! owner reads the next deadline, and the timer updates its deadline before reading the owner, so
+//! one of the two always sees the other (no missed early timer).
+
+use super::park::Parker;
+use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use crate::loom::sync::{Arc, Mutex};
+use crate::time::TimerHandle;
+use std::time::{Duration, Instant};
+
+const NO_OWNER: usize = usize::MAX;
+
+/// Wakes whichever parker currently owns the driver.
+#[derive(Debug)]
+pub(crate) struct DriverUnpark {
+    owner: AtomicUsize,
+    parkers: Box<[Arc<Parker>]>,
+}
+
+impl DriverUnpark {
+    pub(crate) fn unpark_owner(&self) {
+        let owner = self.owner.load(SeqCst);
+        if owner != NO_OWNER {
+            self.parkers[owner].unpark();
+        }
+    }
+}
+
+/// The timer plus the lock that elects the thread sleeping for it.
+pub(crate) struct Driver {
+    lock: Mutex<()>,
+    unpark: Arc<DriverUnpark>,
+    timer: TimerHandle,
+}
+
+impl Driver {
+    /// A driver for `parkers` (one per worker; the index is the worker's).
+    pub(crate) fn new(parkers: Box<[Arc<Parker>]>) -> Driver {
+        let unpark = Arc::new(DriverUnpark { owner: AtomicUsize::new(NO_OWNER), parkers });
+        let shards = unpark.parkers.len();
+        let u = unpark.clone();
+        let timer = TimerHandle::new(shards, std::sync::Arc::new(move || u.unpark_owner()));
+        Driver { lock: Mutex::new(()), unpark, timer }
+    }
+
+    pub(crate) fn timer(&self) -> &TimerHandle {
+        &self.timer
+    }
+
+    pub(crate) fn parker(&self, index: usize) -> &Arc<Parker> {
+        &self.unpark.parkers[index]
+    }
+
+    /// Sleeps worker `index` until unparked (or `limit` passes). Returns true if woken by a token.
+    pub(crate) fn park(&self, index: usize, limit: Option<Duration>) -> bool {
+        let parker = &self.unpark.parkers[index];
+        let Some(_owner) = self.lock.try_lock() else {
+            return parker.park(limit);
+        };
+        self.unpark.owner.store(index, SeqCst);
+        let timeout = self.timeout(limit);
+        let woken = parker.park(timeout);
+        self.unpark.owner.store(NO_OWNER, SeqCst);
+        self.timer.process(Instant::now());
+        woken
+    }
+
+    fn timeout(&self, limit: Option<Duration>) -> Option<Duration> {
+        let timer = self.timer.next_deadline().map(|d| d.saturating_duration_since(Instant::now()));
+        match (timer, limit) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Fires due timers if no thread is sleeping for them (busy workers call this between tasks).
+    pub(crate) fn maintain(&self) {
+        if self.timer.next_deadline().is_some_and(|d| d <= Instant::now()) {
+            if let Some(_g) = self.lock.try_lock() {
+                self.timer.process(Instant::now());
+            }
+        }
+    }
+
+    /// Wakes every timer (runtime shutdown).
+    pub(crate) fn shutdown(&self) {
+        self.timer.shutdown();
+    }
+}

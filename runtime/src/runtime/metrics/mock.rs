@@ -1,0 +1,83 @@
+//! Per-worker counters with telemetry compiled out: the same API, doing nothing.
+
+use super::histogram::POLL_BUCKETS;
+use super::snapshot::WorkerMetrics;
+
+/// Stand-in for the published block: holds nothing.
+#[derive(Debug)]
+pub(crate) struct WorkerBlock;
+
+/// Stand-in for the worker's counters: every field is a constant zero.
+#[derive(Debug, Clone)]
+pub(crate) struct WorkerStats {
+    pub(crate) polls: u64,
+    pub(crate) spawned_local: u64,
+    pub(crate) completed: u64,
+    pub(crate) steal_attempts: u64,
+    pub(crate) steal_operations: u64,
+    pub(crate) tasks_stolen: u64,
+    pub(crate) local_queue_depth: u64,
+    pub(crate) lifo_hits: u64,
+    pub(crate) parks: u64,
+    pub(crate) unparks: u64,
+    pub(crate) spurious_wakeups: u64,
+    pub(crate) busy_ns: u64,
+    pub(crate) budget_forced_yields: u64,
+}
+
+impl WorkerBlock {
+    pub(crate) fn new(_workers: usize) -> WorkerBlock {
+        WorkerBlock
+    }
+
+    pub(crate) fn snapshot(&self, index: usize) -> WorkerMetrics {
+        WorkerMetrics { index, poll_time_histogram: vec![0; POLL_BUCKETS], ..Default::default() }
+    }
+}
+
+impl WorkerStats {
+    pub(crate) fn new(_workers: usize) -> WorkerStats {
+        WorkerStats {
+            polls: 0,
+            spawned_local: 0,
+            completed: 0,
+            steal_attempts: 0,
+            steal_operations: 0,
+            tasks_stolen: 0,
+            local_queue_depth: 0,
+            lifo_hits: 0,
+            parks: 0,
+            unparks: 0,
+            spurious_wakeups: 0,
+            busy_ns: 0,
+            budget_forced_yields: 0,
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn record_poll(&mut self, _ns: u64) {}
+
+    #[inline(always)]
+    pub(crate) fn record_steal(&mut self, _victim: usize, _count: u64) {}
+
+    #[inline(always)]
+    pub(crate) fn publish(&self, _block: &WorkerBlock) {}
+}
+
+/// Stand-in poll clock: never reads the time.
+#[derive(Debug)]
+pub(crate) struct Clock;
+
+impl Clock {
+    pub(crate) fn new() -> Clock {
+        Clock
+    }
+
+    #[inline(always)]
+    pub(crate) fn restart(&mut self) {}
+
+    #[inline(always)]
+    pub(crate) fn lap(&mut self) -> u64 {
+        0
+    }
+}

@@ -1,0 +1,108 @@
+//! The metrics snapshot returned by `Handle::metrics()`.
+
+/// One worker's counters at the time of the snapshot. Counters are cumulative since the runtime
+/// started; workers publish them at least every `event_interval` ticks and whenever they park,
+/// so an idle runtime's snapshot is exact.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WorkerMetrics {
+    /// The worker's index.
+    pub index: usize,
+    /// Task polls.
+    pub polls: u64,
+    /// Tasks spawned from this worker (onto its own queue).
+    pub spawned_local: u64,
+    /// Tasks that completed on this worker (finished, panicked or cancelled).
+    pub completed: u64,
+    /// Attempts to steal from another worker.
+    pub steal_attempts: u64,
+    /// Steal attempts that took at least one task.
+    pub steal_operations: u64,
+    /// Tasks taken by stealing.
+    pub tasks_stolen: u64,
+    /// Tasks this worker stole, by victim worker index.
+    pub stolen_from: Vec<u64>,
+    /// Tasks in the local queue when last published.
+    pub local_queue_depth: u64,
+    /// Tasks run from the LIFO slot.
+    pub lifo_hits: u64,
+    /// Times the worker parked.
+    pub parks: u64,
+    /// Times the worker was unparked with work to do.
+    pub unparks: u64,
+    /// Wake-ups that found the worker still meant to sleep.
+    pub spurious_wakeups: u64,
+    /// Nanoseconds spent polling tasks.
+    pub busy_ns: u64,
+    /// Polls that ended because the task ran out of cooperative budget.
+    pub budget_forced_yields: u64,
+    /// Poll durations: entry `i` counts polls of `[2^i, 2^(i+1))` ns.
+    pub poll_time_histogram: Vec<u64>,
+}
+
+/// One thread's task-cell pool.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PoolMetrics {
+    /// Allocations served from the free lists.
+    pub hits: u64,
+    /// Allocations that went to the global allocator.
+    pub misses: u64,
+    /// Cells handed out and not yet back.
+    pub in_use: u64,
+    /// Bytes cached in free lists.
+    pub bytes_held: u64,
+    /// Cells freed on other threads that came home.
+    pub remote_frees: u64,
+}
+
+/// A snapshot of the whole runtime.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RuntimeMetrics {
+    /// Number of worker threads.
+    pub num_workers: usize,
+    /// Per-worker counters.
+    pub workers: Vec<WorkerMetrics>,
+    /// Tasks spawned from outside the runtime's workers (through the global queue).
+    pub spawned_remote: u64,
+    /// Tasks alive now (spawned, not yet completed).
+    pub active_tasks: usize,
+    /// Tasks in the global queue.
+    pub global_queue_depth: usize,
+    /// Threads in the blocking pool (busy or idle).
+    pub blocking_threads: usize,
+    /// Idle threads in the blocking pool.
+    pub idle_blocking_threads: usize,
+    /// Tasks waiting for a blocking thread.
+    pub blocking_queue_depth: usize,
+    /// Task-cell pools, one per worker thread that has run.
+    pub pools: Vec<PoolMetrics>,
+}
+
+impl RuntimeMetrics {
+    /// Polls over all workers.
+    pub fn total_polls(&self) -> u64 {
+        self.workers.iter().map(|w| w.polls).sum()
+    }
+
+    /// Tasks spawned, from workers and from outside.
+    pub fn total_spawned(&self) -> u64 {
+        self.spawned_remote + self.workers.iter().map(|w| w.spawned_local).sum::<u64>()
+    }
+
+    /// Tasks completed over all workers.
+    pub fn total_completed(&self) -> u64 {
+        self.workers.iter().map(|w| w.completed).sum()
+    }
+
+    /// Tasks stolen over all workers.
+    pub fn total_stolen(&self) -> u64 {
+        self.workers.iter().map(|w| w.tasks_stolen).sum()
+    }
+
+    /// Entries of the poll-time histograms over all workers.
+    pub fn total_histogram_count(&self) -> u64 {
+        self.workers.iter().flat_map(|w| &w.poll_time_histogram).sum()
+    }
+}

@@ -1,0 +1,205 @@
+//! Per-worker counters (telemetry on).
+
+use super::histogram::{bucket_of, POLL_BUCKETS};
+use super::snapshot::WorkerMetrics;
+use crate::loom::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Instant;
+
+/// The published block of one worker: single atomic words, written only by the worker (Relaxed
+/// stores of values it counted locally), read by anyone. Aligned to 128 bytes so two workers'
+/// blocks never share a cache line (or an adjacent-line prefetch pair).
+#[repr(align(128))]
+#[derive(Debug)]
+pub(crate) struct WorkerBlock {
+    polls: AtomicU64,
+    spawned_local: AtomicU64,
+    completed: AtomicU64,
+    steal_attempts: AtomicU64,
+    steal_operations: AtomicU64,
+    tasks_stolen: AtomicU64,
+    local_queue_depth: AtomicU64,
+    lifo_hits: AtomicU64,
+    parks: AtomicU64,
+    unparks: AtomicU64,
+    spurious_wakeups: AtomicU64,
+    busy_ns: AtomicU64,
+    budget_forced_yields: AtomicU64,
+    poll_hist: [AtomicU64; POLL_BUCKETS],
+    stolen_from: Box<[AtomicU64]>,
+}
+
+/// The worker's own copy: plain fields, counted without atomics on the hot path.
+#[derive(Debug, Clone)]
+pub(crate) struct WorkerStats {
+    pub(crate) polls: u64,
+    pub(crate) spawned_local: u64,
+    pub(crate) completed: u64,
+    pub(crate) steal_attempts: u64,
+    pub(crate) steal_operations: u64,
+    pub(crate) tasks_stolen: u64,
+    pub(crate) local_queue_depth: u64,
+    pub(crate) lifo_hits: u64,
+    pub(crate) parks: u64,
+    pub(crate) unparks: u64,
+    pub(crate) spurious_wakeups: u64,
+    pub(crate) busy_ns: u64,
+    pub(crate) budget_forced_yields: u64,
+    poll_hist: [u64; POLL_BUCKETS],
+    stolen_from: Box<[u64]>,
+}
+
+impl WorkerBlock {
+    pub(crate) fn new(workers: usize) -> WorkerBlock {
+        WorkerBlock {
+            polls: AtomicU64::new(0),
+            spawned_local: AtomicU64::new(0),
+            completed: AtomicU64::new(0),
+            steal_attempts: AtomicU64::new(0),
+            steal_operations: AtomicU64::new(0),
+            tasks_stolen: AtomicU64::new(0),
+            local_queue_depth: AtomicU64::new(0),
+            lifo_hits: AtomicU64::new(0),
+            parks: AtomicU64::new(0),
+            unparks: AtomicU64::new(0),
+            spurious_wakeups: AtomicU64::new(0),
+            busy_ns: AtomicU64::new(0),
+            budget_forced_yields: AtomicU64::new(0),
+            poll_hist: std::array::from_fn(|_| AtomicU64::new(0)),
+            stolen_from: (0..workers).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+
+    /// A consistent-per-word copy of the block.
+    pub(crate) fn snapshot(&self, index: usize) -> WorkerMetrics {
+        WorkerMetrics {
+            index,
+            polls: self.polls.load(Relaxed),
+            spawned_local: self.spawned_local.load(Relaxed),
+            completed: self.completed.load(Relaxed),
+            steal_attempts: self.steal_attempts.load(Relaxed),
+            steal_operations: self.steal_operations.load(Relaxed),
+            tasks_stolen: self.tasks_stolen.load(Relaxed),
+            stolen_from: self.stolen_from.iter().map(|c| c.load(Relaxed)).collect(),
+            local_queue_depth: self.local_queue_depth.load(Relaxed),
+            lifo_hits: self.lifo_hits.load(Relaxed),
+            parks: self.parks.load(Relaxed),
+            unparks: self.unparks.load(Relaxed),
+            spurious_wakeups: self.spurious_wakeups.load(Relaxed),
+            busy_ns: self.busy_ns.load(Relaxed),
+            budget_forced_yields: self.budget_forced_yields.load(Relaxed),
+            poll_time_histogram: self.poll_hist.iter().map(|c| c.load(Relaxed)).collect(),
+        }
+    }
+}
+
+impl WorkerStats {
+    pub(crate) fn new(workers: usize) -> WorkerStats {
+        WorkerStats {
+            polls: 0,
+            spawned_local: 0,
+            completed: 0,
+            steal_attempts: 0,
+            steal_operations: 0,
+            tasks_stolen: 0,
+            local_queue_depth: 0,
+            lifo_hits: 0,
+            parks: 0,
+            unparks: 0,
+            spurious_wakeups: 0,
+            busy_ns: 0,
+            budget_forced_yields: 0,
+            poll_hist: [0; POLL_BUCKETS],
+            stolen_from: vec![0; workers].into_boxed_slice(),
+        }
+    }
+
+    /// Records one poll that took `ns` nanoseconds.
+    #[inline]
+    pub(crate) fn record_poll(&mut self, ns: u64) {
+        self.polls += 1;
+        self.busy_ns += ns;
+        self.poll_hist[bucket_of(ns)] += 1;
+    }
+
+    /// Records a successful steal of `count` tasks (including the one run at once) from `victim`.
+    #[inline]
+    pub(crate) fn record_steal(&mut self, victim: usize, count: u64) {
+        self.steal_operations += 1;
+        self.tasks_stolen += count;
+        self.stolen_from[victim] += count;
+    }
+
+    /// Stores every counter into the shared block (Relaxed: each word is independent).
+    pub(crate) fn publish(&self, block: &WorkerBlock) {
+        block.polls.store(self.polls, Relaxed);
+        block.spawned_local.store(self.spawned_local, Relaxed);
+        block.completed.store(self.completed, Relaxed);
+        block.steal_attempts.store(self.steal_attempts, Relaxed);
+        block.steal_operations.store(self.steal_operations, Relaxed);
+        block.tasks_stolen.store(self.tasks_stolen, Relaxed);
+        block.local_queue_depth.store(self.local_queue_depth, Relaxed);
+        block.lifo_hits.store(self.lifo_hits, Relaxed);
+        block.parks.store(self.parks, Relaxed);
+        block.unparks.store(self.unparks, Relaxed);
+        block.spurious_wakeups.store(self.spurious_wakeups, Relaxed);
+        block.busy_ns.store(self.busy_ns, Relaxed);
+        block.budget_forced_yields.store(self.budget_forced_yields, Relaxed);
+        for (dst, src) in block.poll_hist.iter().zip(&self.poll_hist) {
+            dst.store(*src, Relaxed);
+        }
+        for (dst, src) in block.stolen_from.iter().zip(self.stolen_from.iter()) {
+            dst.store(*src, Relaxed);
+        }
+    }
+}
+
+/// The poll clock: one reading per poll. The reading taken after a poll is the start of the next
+/// one, so a poll's time includes taking it off the queue (tens of nanoseconds).
+#[derive(Debug)]
+pub(crate) struct Clock {
+    last: Instant,
+}
+
+impl Clock {
+    pub(crate) fn new() -> Clock {
+        Clock { last: Instant::now() }
+    }
+
+    /// Restarts the clock (after parking or any pause that is not a poll).
+    #[inline]
+    pub(crate) fn restart(&mut self) {
+        self.last = Instant::now();
+    }
+
+    /// Ends the current poll: returns its duration in ns and starts the next.
+    #[inline]
+    pub(crate) fn lap(&mut self) -> u64 {
+        let now = Instant::now();
+        let ns = now.saturating_duration_since(self.last).as_nanos() as u64;
+        self.last = now;
+        ns
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn publish_copies_every_counter() {
+        let block = WorkerBlock::new(3);
+        let mut s = WorkerStats::new(3);
+        for ns in [0, 10, 2_000, 5_000_000] {
+            s.record_poll(ns);
+        }
+        s.record_steal(2, 5);
+        s.parks = 7;
+        s.publish(&block);
+        let m = block.snapshot(1);
+        assert_eq!(m.polls, 4);
+        assert_eq!(m.poll_time_histogram.iter().sum::<u64>(), 4);
+        assert_eq!(m.busy_ns, 5_002_010);
+        assert_eq!(m.stolen_from, vec![0, 0, 5]);
+        assert_eq!((m.steal_operations, m.tasks_stolen, m.parks), (1, 5, 7));
+    }
+}

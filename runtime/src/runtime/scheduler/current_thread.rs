@@ -1,0 +1,313 @@
+//! The current-thread scheduler: every task runs on the thread that calls `block_on`.
+//!
+//! The core (the local queue and counters) sits in a slot of the handle; the thread in `block_on`
+//! takes it and runs tasks between polls of its own future. Another thread calling `block_on` at
+//! the same time polls only its own future until the core is free, then takes over. Wakes from
+//! other threads go to a mutex-guarded queue and unpark the driver.
+
+use crate::loom::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
+use crate::loom::sync::{Arc, Mutex};
+use crate::runtime::blocking::BlockingPool;
+use crate::runtime::config::Config;
+use crate::runtime::driver::Driver;
+use crate::runtime::metrics::{Clock, RuntimeMetrics, WorkerBlock, WorkerStats};
+use crate::runtime::park::Parker;
+use crate::runtime::{block_on as thread_block_on, coop};
+use crate::task::list::OwnedTasks;
+use crate::task::pool::{self, PoolShared};
+use crate::task::{self, JoinHandle, Notified, Schedule, Task};
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use crate::task::SpawnMeta;
+use std::pin::pin;
+use std::ptr;
+use std::task::{Context, Poll, Wake, Waker};
+
+type Notif = Notified<Arc<Handle>>;
+
+/// The shared side.
+pub(crate) struct Handle {
+    inject: Mutex<VecDeque<Notif>>,
+    owned: OwnedTasks<Arc<Handle>>,
+    driver: Driver,
+    pub(crate) blocking: BlockingPool,
+    pub(crate) config: Arc<Config>,
+    core: Mutex<Option<Box<Core>>>,
+    /// Threads waiting in `block_on` for the core.
+    waiting: Mutex<Vec<Arc<Parker>>>,
+    woken: AtomicBool,
+    block: WorkerBlock,
+    pool: Arc<PoolShared>,
+    spawned_remote: AtomicU64,
+    shutdown: AtomicBool,
+}
+
+struct Core {
+    tasks: VecDeque<Notif>,
+    tick: u32,
+    stats: WorkerStats,
+    clock: Clock,
+}
+
+struct CtContext {
+    handle: Arc<Handle>,
+    core: RefCell<Option<Box<Core>>>,
+}
+
+thread_local! {
+    static CURRENT: Cell<*const CtContext> = const { Cell::new(ptr::null()) };
+}
+
+/// Wakes the main future of `block_on`.
+struct MainWaker(Arc<Handle>);
+
+impl Wake for MainWaker {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        self.0.woken.store(true, Release);
+        self.0.driver.parker(0).unpark();
+    }
+}
+
+impl Handle {
+    pub(crate) fn new(config: Arc<Config>, blocking: BlockingPool) -> Arc<Handle> {
+        let core = Box::new(Core {
+            tasks: VecDeque::with_capacity(64),
+            tick: 0,
+            stats: WorkerStats::new(1),
+            clock: Clock::new(),
+        });
+        Arc::new(Handle {
+            inject: Mutex::new(VecDeque::new()),
+            owned: OwnedTasks::new(1),
+            driver: Driver::new(vec![Arc::new(Parker::new())].into_boxed_slice()),
+            blocking,
+            config,
+            core: Mutex::new(Some(core)),
+            waiting: Mutex::new(Vec::new()),
+            woken: AtomicBool::new(false),
+            block: WorkerBlock::new(1),
+            pool: Arc::new(PoolShared::new()),
+            spawned_remote: AtomicU64::new(0),
+            shutdown: AtomicBool::new(false),
+        })
+    }
+
+    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F, meta: SpawnMeta) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (task, notified, join) = task::new_task(future, self.clone(), meta.id, meta.location, meta.name);
+        if let Some(notified) = self.owned.bind(task, notified) {
+            self.schedule_task(notified, true);
+        }
+        join
+    }
+
+    fn schedule_task(&self, task: Notif, is_spawn: bool) {
+        if let Err(task) = try_schedule_local(self, task, is_spawn) {
+            if is_spawn {
+                self.spawned_remote.fetch_add(1, Relaxed);
+            }
+            self.inject.lock().push_back(task);
+            self.driver.parker(0).unpark();
+        }
+    }
+
+    pub(crate) fn timer(&self) -> &crate::time::TimerHandle {
+        self.driver.timer()
+    }
+
+    /// Runs `future` to completion, driving the runtime's tasks meanwhile if the core is free.
+    pub(crate) fn block_on<F: Future>(self: &Arc<Self>, future: F) -> F::Output {
+        let mut future = pin!(future);
+        let (parker, thread_waker) = thread_block_on::thread_parker();
+        loop {
+            if let Some(core) = self.core.lock().take() {
+                return self.drive(core, future.as_mut());
+            }
+            self.waiting.lock().push(parker.clone());
+            let mut cx = Context::from_waker(&thread_waker);
+            if let Poll::Ready(v) = future.as_mut().poll(&mut cx) {
+                return v;
+            }
+            if self.core.lock().is_none() {
+                parker.park(None);
+            }
+        }
+    }
+
+    fn drive<F: Future>(self: &Arc<Self>, core: Box<Core>, mut future: std::pin::Pin<&mut F>) -> F::Output {
+        let _pool = pool::enter(self.pool.clone());
+        let cx = CtContext { handle: self.clone(), core: RefCell::new(Some(core)) };
+        let prev = CURRENT.with(|c| c.replace(&cx));
+        let _restore = RestoreOnDrop { cx: &cx, prev };
+        let waker = Waker::from(std::sync::Arc::new(MainWaker(self.clone())));
+        let mut task_cx = Context::from_waker(&waker);
+        self.woken.store(true, Release);
+        loop {
+            if self.woken.swap(false, AcqRel) {
+                let (res, _) = coop::budget(|| future.as_mut().poll(&mut task_cx));
+                if let Poll::Ready(v) = res {
+                    return v;
+                }
+            }
+            self.run_batch(&cx);
+        }
+    }
+
+    /// Runs up to `event_interval` tasks, then maintenance; parks if there is nothing to do.
+    fn run_batch(&self, cx: &CtContext) {
+        let mut core = cx.core.borrow_mut().take().expect("core present");
+        core.clock.restart();
+        for _ in 0..self.config.event_interval {
+            if self.woken.load(Acquire) {
+                break;
+            }
+            core.tick = core.tick.wrapping_add(1);
+            let Some(task) = self.next_task(&mut core) else {
+                *cx.core.borrow_mut() = Some(core);
+                self.park(cx);
+                return;
+            };
+            *cx.core.borrow_mut() = Some(core);
+            let (completed, exhausted) = coop::budget(|| task.run());
+            core = cx.core.borrow_mut().take().expect("core present");
+            let ns = core.clock.lap();
+            core.stats.record_poll(ns);
+            core.stats.completed += u64::from(completed);
+            core.stats.budget_forced_yields += u64::from(exhausted && !completed);
+        }
+        self.publish(&mut core);
+        *cx.core.borrow_mut() = Some(core);
+        self.driver.maintain();
+    }
+
+    fn next_task(&self, core: &mut Core) -> Option<Notif> {
+        if core.tick % self.config.global_queue_interval == 0 {
+            if let Some(t) = self.inject.lock().pop_front() {
+                return Some(t);
+            }
+        }
+        core.tasks.pop_front().or_else(|| self.inject.lock().pop_front())
+    }
+
+    fn park(&self, cx: &CtContext) {
+        {
+            let mut core = cx.core.borrow_mut();
+            let core = core.as_mut().expect("core present");
+            core.stats.parks += 1;
+            self.publish(core);
+        }
+        if !self.woken.load(Acquire) && self.inject.lock().is_empty() {
+            self.driver.park(0, None);
+        } else {
+            self.driver.maintain();
+        }
+        if let Some(core) = cx.core.borrow_mut().as_mut() {
+            core.stats.unparks += 1;
+        }
+    }
+
+    fn publish(&self, core: &mut Core) {
+        core.stats.local_queue_depth = core.tasks.len() as u64;
+        core.stats.publish(&self.block);
+    }
+
+    /// Puts the core back and lets a waiting `block_on` take it.
+    fn release_core(&self, core: Box<Core>) {
+        *self.core.lock() = Some(core);
+        for p in self.waiting.lock().drain(..) {
+            p.unpark();
+        }
+    }
+
+    /// Cancels every task and drops every queued one (runtime drop).
+    pub(crate) fn shutdown(self: &Arc<Self>) {
+        if self.shutdown.swap(true, SeqCst) {
+            return;
+        }
+        let core = self.core.lock().take();
+        let _pool = pool::enter(self.pool.clone());
+        let cx = CtContext { handle: self.clone(), core: RefCell::new(core) };
+        let prev = CURRENT.with(|c| c.replace(&cx));
+        let _restore = RestoreOnDrop { cx: &cx, prev };
+        self.owned.close_and_shutdown_all();
+        if let Some(core) = cx.core.borrow_mut().as_mut() {
+            core.tasks.clear();
+            self.publish(core);
+        }
+        self.inject.lock().clear();
+        self.driver.shutdown();
+    }
+
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.shutdown.load(Acquire)
+    }
+
+    pub(crate) fn metrics(&self) -> RuntimeMetrics {
+        let (threads, idle, queued) = self.blocking.counts();
+        RuntimeMetrics {
+            num_workers: 1,
+            workers: vec![self.block.snapshot(0)],
+            spawned_remote: self.spawned_remote.load(Relaxed),
+            active_tasks: self.owned.len(),
+            global_queue_depth: self.inject.lock().len(),
+            blocking_threads: threads,
+            idle_blocking_threads: idle,
+            blocking_queue_depth: queued,
+            pools: vec![super::multi_thread_pool_metrics(&self.pool)],
+        }
+    }
+}
+
+/// Restores the previous context and hands the core back when `drive`/`shutdown` ends.
+struct RestoreOnDrop<'a> {
+    cx: &'a CtContext,
+    prev: *const CtContext,
+}
+
+impl Drop for RestoreOnDrop<'_> {
+    fn drop(&mut self) {
+        CURRENT.with(|c| c.set(self.prev));
+        if let Some(core) = self.cx.core.borrow_mut().take() {
+            self.cx.handle.release_core(core);
+        }
+    }
+}
+
+/// Queues `task` on this thread's core if this thread drives `handle`.
+fn try_schedule_local(handle: &Handle, task: Notif, is_spawn: bool) -> Result<(), Notif> {
+    let cx = CURRENT.try_with(Cell::get).unwrap_or(ptr::null());
+    if cx.is_null() {
+        return Err(task);
+    }
+    // SAFETY: `CURRENT` is non-null only while `drive`/`shutdown` keep the context alive.
+    let cx = unsafe { &*cx };
+    if !ptr::eq(Arc::as_ptr(&cx.handle), handle) {
+        return Err(task);
+    }
+    let Ok(mut core) = cx.core.try_borrow_mut() else { return Err(task) };
+    match core.as_mut() {
+        Some(core) => {
+            core.stats.spawned_local += u64::from(is_spawn);
+            core.tasks.push_back(task);
+            Ok(())
+        }
+        None => Err(task),
+    }
+}
+
+impl Schedule for Arc<Handle> {
+    fn schedule(&self, task: Notif) {
+        self.schedule_task(task, false);
+    }
+
+    fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
+        self.owned.remove(task)
+    }
+}

@@ -1,0 +1,221 @@
+//! The shared side of the multi-thread scheduler: what any thread may touch.
+
+use super::idle::Idle;
+use super::queue::{self, Remote};
+use super::worker::{self, Core};
+use crate::loom::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
+use crate::loom::sync::{Arc, Mutex};
+use crate::runtime::blocking::BlockingPool;
+use crate::runtime::config::Config;
+use crate::runtime::driver::Driver;
+use crate::runtime::metrics::{PoolMetrics, RuntimeMetrics, WorkerBlock};
+use crate::runtime::park::Parker;
+use crate::runtime::scheduler;
+use crate::task::list::OwnedTasks;
+use crate::task::pool::PoolShared;
+use crate::task::{self, JoinHandle, Notified, Schedule, Task};
+use crossbeam_deque::{Injector, Steal};
+use std::future::Future;
+use crate::task::SpawnMeta;
+
+pub(crate) type Notif = Notified<Arc<Handle>>;
+
+/// Everything the workers share.
+pub(crate) struct Handle {
+    pub(super) remotes: Box<[Remote<Notif>]>,
+    pub(super) inject: Injector<Notif>,
+    pub(super) idle: Idle,
+    pub(super) owned: OwnedTasks<Arc<Handle>>,
+    pub(super) driver: Driver,
+    pub(crate) blocking: BlockingPool,
+    pub(crate) config: Arc<Config>,
+    pub(super) blocks: Box<[WorkerBlock]>,
+    pub(super) pools: Mutex<Vec<Arc<PoolShared>>>,
+    pub(super) spawned_remote: AtomicU64,
+    pub(super) shutdown: AtomicBool,
+    /// Cores of workers that exited on shutdown.
+    pub(super) exited: Mutex<Vec<Box<Core>>>,
+}
+
+impl Handle {
+    /// Builds the scheduler and returns its handle and the workers' cores (not yet started).
+    pub(crate) fn new(config: Arc<Config>, blocking: BlockingPool) -> (Arc<Handle>, Vec<Box<Core>>) {
+        let n = config.worker_threads;
+        let mut remotes = Vec::with_capacity(n);
+        let mut cores = Vec::with_capacity(n);
+        for index in 0..n {
+            let (local, remote) = queue::Local::new();
+            remotes.push(remote);
+            cores.push(Core::new(index, n, local));
+        }
+        let parkers = (0..n).map(|_| Arc::new(Parker::new())).collect();
+        let handle = Arc::new(Handle {
+            remotes: remotes.into_boxed_slice(),
+            inject: Injector::new(),
+            idle: Idle::new(n),
+            owned: OwnedTasks::new(4 * n),
+            driver: Driver::new(parkers),
+            blocking,
+            blocks: (0..n).map(|_| WorkerBlock::new(n)).collect(),
+            pools: Mutex::new(Vec::new()),
+            spawned_remote: AtomicU64::new(0),
+            shutdown: AtomicBool::new(false),
+            exited: Mutex::new(Vec::new()),
+            config,
+        });
+        (handle, cores)
+    }
+
+    /// Starts one thread per core.
+    pub(crate) fn launch(self: &Arc<Self>, cores: Vec<Box<Core>>) -> std::io::Result<()> {
+        for core in cores {
+            self.start_worker(core)?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn start_worker(self: &Arc<Self>, core: Box<Core>) -> std::io::Result<()> {
+        let h = self.clone();
+        let sched = scheduler::Handle::MultiThread(self.clone());
+        self.blocking.spawn_dedicated(sched, Box::new(move || worker::run(h, core)))
+    }
+
+    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F, meta: SpawnMeta) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (task, notified, join) = task::new_task(future, self.clone(), meta.id, meta.location, meta.name);
+        if let Some(notified) = self.owned.bind(task, notified) {
+            self.schedule_task(notified, Kind::Spawn);
+        }
+        join
+    }
+
+    pub(super) fn schedule_task(&self, task: Notif, kind: Kind) {
+        if let Err(task) = worker::try_schedule_local(self, task, kind) {
+            if kind == Kind::Spawn {
+                self.spawned_remote.fetch_add(1, Relaxed);
+            }
+            self.inject.push(task);
+            self.notify_parked();
+        }
+    }
+
+    /// Wakes one sleeping worker if work is waiting and nobody is searching for it.
+    pub(super) fn notify_parked(&self) {
+        if let Some(w) = self.idle.worker_to_notify() {
+            self.driver.parker(w).unpark();
+        }
+    }
+
+    /// Called by the last searcher going to sleep: work that arrived meanwhile gets a worker.
+    pub(super) fn notify_if_work_pending(&self) {
+        if self.remotes.iter().any(|r| !r.is_empty()) || !self.inject.is_empty() {
+            self.notify_parked();
+        }
+    }
+
+    /// Takes one task from the global queue, moving a batch into `dst`.
+    pub(super) fn pop_global(&self, dst: &queue::Local<Notif>, batch: bool) -> Option<Notif> {
+        loop {
+            let s = if batch { self.inject.steal_batch_and_pop(dst.deque()) } else { self.inject.steal() };
+            match s {
+                Steal::Success(t) => return Some(t),
+                Steal::Empty => return None,
+                Steal::Retry => crate::loom::spin_loop(),
+            }
+        }
+    }
+
+    pub(crate) fn timer(&self) -> &crate::time::TimerHandle {
+        self.driver.timer()
+    }
+
+    /// Starts shutdown: workers stop at their next check, idle tasks are cancelled here.
+    pub(crate) fn shutdown(&self) {
+        if self.shutdown.swap(true, SeqCst) {
+            return;
+        }
+        for i in 0..self.remotes.len() {
+            self.driver.parker(i).unpark();
+        }
+        self.owned.close_and_shutdown_all();
+    }
+
+    /// After the workers are gone: drop what is left in the queues, fire the timers.
+    pub(crate) fn finish_shutdown(&self) {
+        self.owned.close_and_shutdown_all();
+        while self.pop_global_any().is_some() {}
+        for core in self.exited.lock().iter_mut() {
+            core.drain();
+        }
+        self.driver.shutdown();
+    }
+
+    fn pop_global_any(&self) -> Option<Notif> {
+        loop {
+            match self.inject.steal() {
+                Steal::Success(t) => return Some(t),
+                Steal::Empty => return None,
+                Steal::Retry => crate::loom::spin_loop(),
+            }
+        }
+    }
+
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.shutdown.load(Acquire)
+    }
+
+    pub(crate) fn metrics(&self) -> RuntimeMetrics {
+        let (threads, idle, queued) = self.blocking.counts();
+        let pools = self.pools.lock().iter().map(|p| pool_metrics(p)).collect();
+        RuntimeMetrics {
+            num_workers: self.blocks.len(),
+            workers: self.blocks.iter().enumerate().map(|(i, b)| b.snapshot(i)).collect(),
+            spawned_remote: self.spawned_remote.load(Relaxed),
+            active_tasks: self.owned.len(),
+            global_queue_depth: self.inject.len(),
+            blocking_threads: threads,
+            idle_blocking_threads: idle,
+            blocking_queue_depth: queued,
+            pools,
+        }
+    }
+}
+
+pub(crate) fn pool_metrics(p: &PoolShared) -> PoolMetrics {
+    let s = &p.stats;
+    PoolMetrics {
+        hits: s.hits.load(Relaxed),
+        misses: s.misses.load(Relaxed),
+        in_use: s.in_use.load(Relaxed),
+        bytes_held: s.bytes_held.load(Relaxed),
+        remote_frees: s.remote_frees.load(Relaxed),
+    }
+}
+
+/// Why a task is being queued.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Kind {
+    /// A new task: back of the queue.
+    Spawn,
+    /// Woken by someone else: the LIFO slot.
+    Wake,
+    /// Woke itself during its poll: back of the queue.
+    Yield,
+}
+
+impl Schedule for Arc<Handle> {
+    fn schedule(&self, task: Notif) {
+        self.schedule_task(task, Kind::Wake);
+    }
+
+    fn yield_now(&self, task: Notif) {
+        self.schedule_task(task, Kind::Yield);
+    }
+
+    fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
+        self.owned.remove(task)
+    }
+}

@@ -1,0 +1,293 @@
+//! A worker thread: its core (run queue, counters) and its loop.
+//!
+//! The loop: every tick take the next task (the LIFO slot, then the local queue, then a batch of
+//! the global queue; the global queue first every `global_queue_interval` ticks so it cannot
+//! starve), else steal half of a random victim's queue, else park. Every `event_interval` ticks
+//! run maintenance: fire due timers, publish counters, check for shutdown.
+//!
+//! While a task is polled, the core sits in the thread's `WorkerContext`, so wakes from that task
+//! reach the local queue, and `block_in_place` can hand the core to a new thread. After the poll
+//! the loop takes the core back; if it is gone, this thread stops being a worker.
+
+use super::handle::{Handle, Kind, Notif};
+use super::queue::{Local, MAX_LIFO_POLLS};
+use crate::loom::sync::atomic::Ordering::Acquire;
+use crate::loom::sync::Arc;
+use crate::runtime::metrics::{Clock, WorkerStats};
+use crate::runtime::{context, coop};
+use crate::task::pool::{self, PoolShared};
+use crate::util::rand::FastRand;
+use std::cell::{Cell, RefCell};
+use std::ptr;
+
+/// The worker's private state; moves between threads only through `block_in_place`.
+pub(crate) struct Core {
+    index: usize,
+    run_queue: Local<Notif>,
+    tick: u32,
+    is_searching: bool,
+    is_shutdown: bool,
+    rand: FastRand,
+    stats: WorkerStats,
+    clock: Clock,
+}
+
+impl Core {
+    pub(super) fn new(index: usize, workers: usize, run_queue: Local<Notif>) -> Box<Core> {
+        Box::new(Core {
+            index,
+            run_queue,
+            tick: 0,
+            is_searching: false,
+            is_shutdown: false,
+            rand: FastRand::new(0x9E37_79B9 ^ ((index as u64 + 1) << 32)),
+            stats: WorkerStats::new(workers),
+            clock: Clock::new(),
+        })
+    }
+
+    /// Drops every queued task reference (shutdown).
+    pub(super) fn drain(&mut self) {
+        while self.run_queue.pop().is_some() {}
+    }
+
+    fn publish(&mut self, handle: &Handle) {
+        self.stats.local_queue_depth = self.run_queue.len() as u64;
+        self.stats.publish(&handle.blocks[self.index]);
+    }
+
+    fn next_task(&mut self, handle: &Handle) -> Option<Notif> {
+        if self.tick % handle.config.global_queue_interval == 0 {
+            if let Some(t) = handle.pop_global(&self.run_queue, false) {
+                return Some(t);
+            }
+        }
+        self.run_queue.pop().or_else(|| handle.pop_global(&self.run_queue, true))
+    }
+
+    fn steal_work(&mut self, handle: &Handle) -> Option<Notif> {
+        if !self.is_searching {
+            self.is_searching = handle.idle.transition_worker_to_searching();
+            if !self.is_searching {
+                return None;
+            }
+        }
+        let n = handle.remotes.len();
+        let start = self.rand.below(n as u32) as usize;
+        for i in 0..n {
+            let victim = (start + i) % n;
+            if victim == self.index {
+                continue;
+            }
+            self.stats.steal_attempts += 1;
+            if let Some((task, count)) = handle.remotes[victim].steal_half_into(&mut self.run_queue) {
+                self.stats.record_steal(victim, count);
+                return Some(task);
+            }
+        }
+        handle.pop_global(&self.run_queue, true)
+    }
+
+    fn schedule_local(&mut self, handle: &Handle, task: Notif, kind: Kind) {
+        let pushed_to_queue = match kind {
+            Kind::Wake => self.run_queue.push_lifo(task),
+            Kind::Spawn => {
+                self.stats.spawned_local += 1;
+                self.run_queue.push_back(task);
+                true
+            }
+            Kind::Yield => {
+                self.run_queue.push_back(task);
+                true
+            }
+        };
+        if pushed_to_queue {
+            handle.notify_parked();
+        }
+    }
+}
+
+/// The thread's worker context, reachable through `CURRENT` while the worker runs.
+struct WorkerContext {
+    handle: Arc<Handle>,
+    core: RefCell<Option<Box<Core>>>,
+}
+
+thread_local! {
+    static CURRENT: Cell<*const WorkerContext> = const { Cell::new(ptr::null()) };
+}
+
+/// Queues `task` on this thread's core if this thread is a worker of `handle` holding its core.
+pub(super) fn try_schedule_local(handle: &Handle, task: Notif, kind: Kind) -> Result<(), Notif> {
+    let cx = CURRENT.try_with(Cell::get).unwrap_or(ptr::null());
+    if cx.is_null() {
+        return Err(task);
+    }
+    // SAFETY: `CURRENT` is non-null only while `run` keeps the context alive on this thread.
+    let cx = unsafe { &*cx };
+    if !ptr::eq(Arc::as_ptr(&cx.handle), handle) {
+        return Err(task);
+    }
+    let Ok(mut core) = cx.core.try_borrow_mut() else { return Err(task) };
+    match core.as_mut() {
+        Some(core) => {
+            core.schedule_local(handle, task, kind);
+            Ok(())
+        }
+        None => Err(task),
+    }
+}
+
+/// Runs a worker on this thread until shutdown (or until its core is handed away).
+pub(super) fn run(handle: Arc<Handle>, core: Box<Core>) {
+    let pool = Arc::new(PoolShared::new());
+    handle.pools.lock().push(pool.clone());
+    let _pool = pool::enter(pool);
+    let _runtime = context::enter_runtime();
+    context::set_worker_index(Some(core.index));
+    let cx = WorkerContext { handle, core: RefCell::new(None) };
+    let prev = CURRENT.with(|c| c.replace(&cx));
+    let core = cx.run(core);
+    CURRENT.with(|c| c.set(prev));
+    context::set_worker_index(None);
+    if let Some(mut core) = core {
+        core.publish(&cx.handle);
+        core.drain();
+        cx.handle.exited.lock().push(core);
+    }
+}
+
+impl WorkerContext {
+    fn run(&self, mut core: Box<Core>) -> Option<Box<Core>> {
+        let handle = &*self.handle;
+        core.clock.restart();
+        while !core.is_shutdown {
+            core.tick = core.tick.wrapping_add(1);
+            if core.tick % handle.config.event_interval == 0 {
+                core = self.maintenance(core)?;
+                if core.is_shutdown {
+                    break;
+                }
+            }
+            if let Some(task) = core.next_task(handle) {
+                core = self.run_task(task, core)?;
+                continue;
+            }
+            if let Some(task) = core.steal_work(handle) {
+                core = self.run_task(task, core)?;
+                continue;
+            }
+            core = self.park(core)?;
+        }
+        Some(core)
+    }
+
+    fn run_task(&self, task: Notif, mut core: Box<Core>) -> Option<Box<Core>> {
+        if core.is_searching {
+            core.is_searching = false;
+            if self.handle.idle.transition_worker_from_searching() {
+                self.handle.notify_parked();
+            }
+        }
+        core = self.poll(task, core)?;
+        for _ in 0..MAX_LIFO_POLLS {
+            let Some(task) = core.run_queue.take_lifo() else { return Some(core) };
+            core.stats.lifo_hits += 1;
+            core = self.poll(task, core)?;
+        }
+        // The LIFO chain hit its limit: the slot's task waits its turn like the others.
+        if core.run_queue.flush_lifo() {
+            self.handle.notify_parked();
+        }
+        Some(core)
+    }
+
+    /// Polls one task with the core in the context; takes it back afterwards.
+    fn poll(&self, task: Notif, core: Box<Core>) -> Option<Box<Core>> {
+        *self.core.borrow_mut() = Some(core);
+        let (completed, exhausted) = coop::budget(|| task.run());
+        let mut core = self.core.borrow_mut().take()?;
+        let ns = core.clock.lap();
+        core.stats.record_poll(ns);
+        core.stats.completed += u64::from(completed);
+        core.stats.budget_forced_yields += u64::from(exhausted && !completed);
+        Some(core)
+    }
+
+    /// Runs `f` with the core in the context (so wakes it causes reach the local queue).
+    fn with_core_installed(&self, core: Box<Core>, f: impl FnOnce()) -> Option<Box<Core>> {
+        *self.core.borrow_mut() = Some(core);
+        f();
+        self.core.borrow_mut().take()
+    }
+
+    fn maintenance(&self, mut core: Box<Core>) -> Option<Box<Core>> {
+        core.publish(&self.handle);
+        core.is_shutdown = self.handle.shutdown.load(Acquire);
+        self.with_core_installed(core, || self.handle.driver.maintain())
+    }
+
+    fn park(&self, mut core: Box<Core>) -> Option<Box<Core>> {
+        let handle = &*self.handle;
+        let index = core.index;
+        let was_searching = std::mem::take(&mut core.is_searching);
+        if handle.idle.transition_worker_to_parked(index, was_searching) {
+            handle.notify_if_work_pending();
+        }
+        core.stats.parks += 1;
+        core.publish(handle);
+        loop {
+            core = self.with_core_installed(core, || {
+                handle.driver.park(index, None);
+            })?;
+            if handle.shutdown.load(Acquire) {
+                core.is_shutdown = true;
+                handle.idle.unpark_worker_by_id(index);
+                break;
+            }
+            if !handle.idle.is_parked(index) {
+                // Woken by `notify_parked`: we count as searching.
+                core.is_searching = true;
+                break;
+            }
+            if !core.run_queue.is_empty() {
+                // Timers fired while we slept and queued work here.
+                handle.idle.unpark_worker_by_id(index);
+                break;
+            }
+            core.stats.spurious_wakeups += 1;
+        }
+        core.stats.unparks += 1;
+        core.clock.restart();
+        Some(core)
+    }
+}
+
+/// Runs blocking code on a worker thread without stalling the runtime: the worker's core (its
+/// queue) is handed to a new thread first, so other tasks keep running meanwhile.
+///
+/// Outside a runtime it just runs `f`. Panics on the current-thread runtime, which has no other
+/// thread to hand its work to.
+#[track_caller]
+pub(crate) fn block_in_place<F: FnOnce() -> R, R>(f: F) -> R {
+    let cx = CURRENT.try_with(Cell::get).unwrap_or(ptr::null());
+    if cx.is_null() {
+        if context::is_in_runtime() && context::with_current(|h| h.is_current_thread()).unwrap_or(false) {
+            panic!("can call blocking only when running on the multi-threaded runtime");
+        }
+        return f();
+    }
+    // SAFETY: `CURRENT` is non-null only while `run` keeps the context alive on this thread.
+    let cx = unsafe { &*cx };
+    let core = cx.core.borrow_mut().take();
+    if let Some(mut core) = core {
+        if core.run_queue.flush_lifo() {
+            cx.handle.notify_parked();
+        }
+        core.publish(&cx.handle);
+        if let Err(e) = cx.handle.start_worker(core) {
+            panic!("block_in_place: failed to start a replacement worker thread: {e}");
+        }
+    }
+    context::exit_runtime(f)
+}
