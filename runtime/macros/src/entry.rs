@@ -95,7 +95,8 @@ impl RawConfig {
         match key.as_str() {
             "flavor" => set_once(&mut self.flavor, meta, parse_flavor(&meta.value)?),
             "worker_threads" => {
-                set_once(&mut self.worker_threads, meta, parse_workers(&meta.value)?)
+                let workers = (parse_workers(&meta.value)?, meta.path.span());
+                set_once(&mut self.worker_threads, meta, workers)
             }
             "crate" => {
                 let path = lit_str(&meta.value, "crate")?.parse::<Path>()?;
@@ -161,14 +162,14 @@ fn parse_flavor(value: &Expr) -> syn::Result<(Flavor, Span)> {
     }
 }
 
-fn parse_workers(value: &Expr) -> syn::Result<(usize, Span)> {
+fn parse_workers(value: &Expr) -> syn::Result<usize> {
     let lit: &LitInt = match value {
         Expr::Lit(ExprLit { lit: Lit::Int(i), .. }) => i,
         other => return Err(syn::Error::new_spanned(other, "`worker_threads` expects an integer literal")),
     };
     match lit.base10_parse::<usize>()? {
         0 => Err(syn::Error::new(lit.span(), "`worker_threads` must be at least 1")),
-        n => Ok((n, lit.span())),
+        n => Ok(n),
     }
 }
 

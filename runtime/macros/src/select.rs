@@ -285,7 +285,8 @@ pub(crate) fn clean_pattern(pat: Pat) -> Pat {
         }
         Pat::Struct(mut p) => {
             for field in p.fields.iter_mut() {
-                field.pat = Box::new(clean_pattern((*field.pat).clone()));
+                let pat = std::mem::replace(&mut *field.pat, Pat::Verbatim(TokenStream::new()));
+                *field.pat = clean_pattern(pat);
             }
             Pat::Struct(p)
         }
@@ -344,6 +345,9 @@ mod tests {
         let pat: Pat = syn::parse_quote!((mut a, ref b, Some(ref mut c), &mut d, e @ Ok(mut f)));
         let cleaned = clean_pattern(pat).to_token_stream().to_string();
         assert_eq!(cleaned, "(a , b , Some (c) , & d , e @ Ok (f))");
+        let pat: Pat = syn::parse_quote!(S { mut x, y: ref z, .. } | [mut w, ..]);
+        let cleaned = clean_pattern(pat).to_token_stream().to_string();
+        assert_eq!(cleaned, "S { x , y : z , .. } | [w , ..]");
     }
 
     #[test]
