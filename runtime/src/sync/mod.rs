@@ -7,7 +7,9 @@
 mod park;
 mod wait_list;
 
+mod atomic_waker;
 mod batch_semaphore;
+pub mod mpsc;
 mod mutex;
 mod notify;
 pub mod oneshot;

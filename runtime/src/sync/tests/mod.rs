@@ -4,6 +4,8 @@
 pub(crate) mod support;
 
 #[cfg(not(loom))]
+mod stress_mpsc;
+#[cfg(not(loom))]
 mod stress_notify;
 #[cfg(not(loom))]
 mod stress_oneshot;
