@@ -36,6 +36,12 @@ pub struct OwnedMutexGuard<T: ?Sized> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TryLockError(());
 
+impl TryLockError {
+    pub(crate) fn new() -> Self {
+        TryLockError(())
+    }
+}
+
 impl fmt::Display for TryLockError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("operation would block")
