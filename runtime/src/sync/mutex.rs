@@ -15,20 +15,20 @@ use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
 /// An async mutex. Waiters acquire it in the order they started waiting.
-pub struct Mutex<T: ?Sized> {
+pub struct Mutex<T> {
     sem: RawSemaphore,
     data: UnsafeCell<T>,
 }
 
 /// Exclusive access to the data of a [`Mutex`]; unlocks when dropped.
 #[must_use = "dropping the guard unlocks the mutex at once"]
-pub struct MutexGuard<'a, T: ?Sized> {
+pub struct MutexGuard<'a, T> {
     lock: &'a Mutex<T>,
 }
 
 /// Exclusive access to the data of an `Arc<Mutex<T>>`; unlocks when dropped.
 #[must_use = "dropping the guard unlocks the mutex at once"]
-pub struct OwnedMutexGuard<T: ?Sized> {
+pub struct OwnedMutexGuard<T> {
     lock: Arc<Mutex<T>>,
 }
 
@@ -51,13 +51,13 @@ impl fmt::Display for TryLockError {
 impl std::error::Error for TryLockError {}
 
 // SAFETY: the mutex hands `T` to one thread at a time, so it may move between threads.
-unsafe impl<T: ?Sized + Send> Send for Mutex<T> {}
+unsafe impl<T: Send> Send for Mutex<T> {}
 // SAFETY: only one guard exists at a time (module protocol), so `&Mutex` gives exclusive access.
-unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
+unsafe impl<T: Send> Sync for Mutex<T> {}
 // SAFETY: a guard shared across threads hands out `&T` only.
-unsafe impl<T: ?Sized + Send + Sync> Sync for MutexGuard<'_, T> {}
+unsafe impl<T: Send + Sync> Sync for MutexGuard<'_, T> {}
 // SAFETY: as for `MutexGuard`.
-unsafe impl<T: ?Sized + Send + Sync> Sync for OwnedMutexGuard<T> {}
+unsafe impl<T: Send + Sync> Sync for OwnedMutexGuard<T> {}
 
 impl<T> Mutex<T> {
     /// An unlocked mutex holding `value`.
@@ -74,7 +74,7 @@ impl<T> Mutex<T> {
     }
 }
 
-impl<T: ?Sized> Mutex<T> {
+impl<T> Mutex<T> {
     /// Waits for the lock.
     pub async fn lock(&self) -> MutexGuard<'_, T> {
         self.sem
@@ -146,7 +146,7 @@ impl<T> From<T> for Mutex<T> {
     }
 }
 
-impl<T: ?Sized> fmt::Debug for Mutex<T> {
+impl<T> fmt::Debug for Mutex<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Mutex")
             .field("locked", &(self.sem.available_permits() == 0))
@@ -154,7 +154,7 @@ impl<T: ?Sized> fmt::Debug for Mutex<T> {
     }
 }
 
-impl<T: ?Sized> Deref for MutexGuard<'_, T> {
+impl<T> Deref for MutexGuard<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
         // SAFETY: a live guard holds the permit.
@@ -162,20 +162,20 @@ impl<T: ?Sized> Deref for MutexGuard<'_, T> {
     }
 }
 
-impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
+impl<T> DerefMut for MutexGuard<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: a live guard, borrowed mutably, holds the permit.
         unsafe { self.lock.data_mut() }
     }
 }
 
-impl<T: ?Sized> Drop for MutexGuard<'_, T> {
+impl<T> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
         self.lock.sem.release(1);
     }
 }
 
-impl<T: ?Sized> Deref for OwnedMutexGuard<T> {
+impl<T> Deref for OwnedMutexGuard<T> {
     type Target = T;
     fn deref(&self) -> &T {
         // SAFETY: a live guard holds the permit.
@@ -183,26 +183,26 @@ impl<T: ?Sized> Deref for OwnedMutexGuard<T> {
     }
 }
 
-impl<T: ?Sized> DerefMut for OwnedMutexGuard<T> {
+impl<T> DerefMut for OwnedMutexGuard<T> {
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: a live guard, borrowed mutably, holds the permit.
         unsafe { self.lock.data_mut() }
     }
 }
 
-impl<T: ?Sized> Drop for OwnedMutexGuard<T> {
+impl<T> Drop for OwnedMutexGuard<T> {
     fn drop(&mut self) {
         self.lock.sem.release(1);
     }
 }
 
-impl<T: ?Sized + fmt::Debug> fmt::Debug for MutexGuard<'_, T> {
+impl<T: fmt::Debug> fmt::Debug for MutexGuard<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&**self, f)
     }
 }
 
-impl<T: ?Sized + fmt::Debug> fmt::Debug for OwnedMutexGuard<T> {
+impl<T: fmt::Debug> fmt::Debug for OwnedMutexGuard<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&**self, f)
     }

@@ -184,10 +184,12 @@ impl<T> Inner<T> {
     ///
     /// The caller's completing RMW observed `flag` set for `cell`: the owner no longer writes it.
     unsafe fn wake(&self, cell: &UnsafeCell<Option<Waker>>) {
-        // SAFETY: by the contract, the owner will not write the cell again.
-        if let Some(w) = cell.with(|w| unsafe { (*w).as_ref() }) {
-            w.wake_by_ref();
-        }
+        cell.with(|w| {
+            // SAFETY: by the contract, the owner will not write the cell again.
+            if let Some(w) = unsafe { (*w).as_ref() } {
+                w.wake_by_ref();
+            }
+        });
     }
 
     /// Takes the sent value.

@@ -18,31 +18,31 @@ use std::ops::{Deref, DerefMut};
 pub(crate) const MAX_READS: usize = (u32::MAX >> 3) as usize;
 
 /// An async reader-writer lock; readers and writers are served in arrival order.
-pub struct RwLock<T: ?Sized> {
+pub struct RwLock<T> {
     sem: RawSemaphore,
     data: UnsafeCell<T>,
 }
 
 /// Shared access to the data of a [`RwLock`].
 #[must_use = "dropping the guard unlocks at once"]
-pub struct RwLockReadGuard<'a, T: ?Sized> {
+pub struct RwLockReadGuard<'a, T> {
     lock: &'a RwLock<T>,
 }
 
 /// Exclusive access to the data of a [`RwLock`].
 #[must_use = "dropping the guard unlocks at once"]
-pub struct RwLockWriteGuard<'a, T: ?Sized> {
+pub struct RwLockWriteGuard<'a, T> {
     lock: &'a RwLock<T>,
 }
 
 // SAFETY: the lock hands `T` to one writer or to shared readers, on any thread.
-unsafe impl<T: ?Sized + Send> Send for RwLock<T> {}
+unsafe impl<T: Send> Send for RwLock<T> {}
 // SAFETY: readers share `&T` across threads (needs `Sync`), writers move exclusive access (`Send`).
-unsafe impl<T: ?Sized + Send + Sync> Sync for RwLock<T> {}
+unsafe impl<T: Send + Sync> Sync for RwLock<T> {}
 // SAFETY: a read guard only gives `&T`.
-unsafe impl<T: ?Sized + Sync> Sync for RwLockReadGuard<'_, T> {}
+unsafe impl<T: Sync> Sync for RwLockReadGuard<'_, T> {}
 // SAFETY: shared access to a write guard only gives `&T`.
-unsafe impl<T: ?Sized + Sync> Sync for RwLockWriteGuard<'_, T> {}
+unsafe impl<T: Sync> Sync for RwLockWriteGuard<'_, T> {}
 
 impl<T> RwLock<T> {
     /// An unlocked lock holding `value`.
@@ -59,7 +59,7 @@ impl<T> RwLock<T> {
     }
 }
 
-impl<T: ?Sized> RwLock<T> {
+impl<T> RwLock<T> {
     /// Waits for shared access.
     pub async fn read(&self) -> RwLockReadGuard<'_, T> {
         self.sem
@@ -115,7 +115,7 @@ impl<T: Default> Default for RwLock<T> {
     }
 }
 
-impl<T: ?Sized> fmt::Debug for RwLock<T> {
+impl<T> fmt::Debug for RwLock<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RwLock")
             .field("free_read_slots", &self.sem.available_permits())
@@ -123,7 +123,7 @@ impl<T: ?Sized> fmt::Debug for RwLock<T> {
     }
 }
 
-impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
+impl<T> Deref for RwLockReadGuard<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
         // SAFETY: a read guard holds a permit, so no writer holds the lock.
@@ -131,13 +131,13 @@ impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
     }
 }
 
-impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
+impl<T> Drop for RwLockReadGuard<'_, T> {
     fn drop(&mut self) {
         self.lock.sem.release(1);
     }
 }
 
-impl<T: ?Sized> Deref for RwLockWriteGuard<'_, T> {
+impl<T> Deref for RwLockWriteGuard<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
         // SAFETY: a write guard holds every permit: no other access exists.
@@ -145,26 +145,26 @@ impl<T: ?Sized> Deref for RwLockWriteGuard<'_, T> {
     }
 }
 
-impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
+impl<T> DerefMut for RwLockWriteGuard<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: a write guard, borrowed mutably, holds every permit.
         self.lock.data.with_mut(|p| unsafe { &mut *p })
     }
 }
 
-impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
+impl<T> Drop for RwLockWriteGuard<'_, T> {
     fn drop(&mut self) {
         self.lock.sem.release(MAX_READS);
     }
 }
 
-impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockReadGuard<'_, T> {
+impl<T: fmt::Debug> fmt::Debug for RwLockReadGuard<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&**self, f)
     }
 }
 
-impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockWriteGuard<'_, T> {
+impl<T: fmt::Debug> fmt::Debug for RwLockWriteGuard<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&**self, f)
     }

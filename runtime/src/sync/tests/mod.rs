@@ -9,3 +9,8 @@ mod stress_mpsc;
 mod stress_notify;
 #[cfg(not(loom))]
 mod stress_oneshot;
+
+#[cfg(loom)]
+mod loom_notify;
+#[cfg(loom)]
+mod loom_oneshot;
