@@ -1,7 +1,7 @@
 //! Loom models of `Notify`: no interleaving loses a notification.
 
-use crate::sync::Notify;
 use crate::sync::park::block_on;
+use crate::sync::Notify;
 use loom::sync::Arc;
 use loom::thread;
 use std::future::Future;
@@ -32,7 +32,10 @@ fn notify_waiters_races_a_registering_waiter() {
         t.join().unwrap();
         // notify_waiters stores no permit.
         let mut late = pin!(notify.notified());
-        assert!(late.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_pending());
+        assert!(late
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+            .is_pending());
     });
 }
 
@@ -44,7 +47,10 @@ fn cancelled_waiter_passes_its_notification_on() {
         let canceller = thread::spawn(move || {
             let mut notified = pin!(n1.notified());
             // Ready here means it consumed the notification itself.
-            notified.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_ready()
+            notified
+                .as_mut()
+                .poll(&mut Context::from_waker(Waker::noop()))
+                .is_ready()
         });
         let waiter = thread::spawn(move || block_on(n2.notified()));
         notify.notify_one();
