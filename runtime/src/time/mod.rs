@@ -1,21 +1,25 @@
-//! Timers: `sleep`, `timeout`, `interval` on a hierarchical timing wheel per runtime.
+//! Timers: [`sleep`], [`timeout`] and [`interval`], on a hierarchical timing wheel per runtime.
+//!
+//! Timers have a resolution of 1 ms and never complete before their deadline. Each runtime has
+//! one timer, sharded per worker ([`handle`]); each shard is a timing wheel ([`wheel`]) of
+//! entries that live inside the [`Sleep`] futures themselves ([`entry`]), so registering a timer
+//! allocates nothing and dropping a `Sleep` removes it at once.
 
-/// Placeholder until the timer lands.
-#[derive(Clone)]
-pub(crate) struct TimerHandle;
+mod atomic_waker;
+mod entry;
+pub mod error;
+mod handle;
+mod instant;
+mod interval;
+mod sleep;
+mod timeout;
+mod wheel;
 
-impl TimerHandle {
-    pub(crate) fn new(_shards: usize, _unpark: std::sync::Arc<dyn Fn() + Send + Sync>) -> TimerHandle {
-        TimerHandle
-    }
-    pub(crate) fn next_deadline(&self) -> Option<std::time::Instant> {
-        None
-    }
-    pub(crate) fn process(&self, _now: std::time::Instant) -> usize {
-        0
-    }
-    pub(crate) fn shutdown(&self) {}
-    pub(crate) fn registered(&self) -> usize {
-        0
-    }
-}
+#[cfg(all(test, not(loom)))]
+mod tests;
+
+pub(crate) use handle::TimerHandle;
+pub use instant::Instant;
+pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
+pub use sleep::{sleep, sleep_until, Sleep};
+pub use timeout::{timeout, timeout_at, Timeout};

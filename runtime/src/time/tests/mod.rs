@@ -1,0 +1,1 @@
+//! Unit tests of the timer, driven by fake time through `TimerHandle::process`.
