@@ -169,15 +169,18 @@ pub(crate) fn enter(shared: Arc<PoolShared>) -> EnterGuard {
         if l.is_some() {
             return false;
         }
+        // A pool may be entered again (a current-thread runtime's, once per `block_on`): carry
+        // its counters on from what was published.
+        let s = &shared.stats;
         *l = Some(LocalPool {
+            hits: s.hits.load(Relaxed),
+            misses: s.misses.load(Relaxed),
+            in_use: s.in_use.load(Relaxed),
+            bytes_held: 0,
+            remote_frees: s.remote_frees.load(Relaxed),
             shared,
             heads: [ptr::null_mut(); CLASSES],
             lens: [0; CLASSES],
-            hits: 0,
-            misses: 0,
-            in_use: 0,
-            bytes_held: 0,
-            remote_frees: 0,
         });
         true
     });

@@ -127,7 +127,8 @@ impl Handle {
         let mut future = pin!(future);
         let (parker, thread_waker) = thread_block_on::thread_parker();
         loop {
-            if let Some(core) = self.core.lock().take() {
+            let core = self.core.lock().take();
+            if let Some(core) = core {
                 return self.drive(core, future.as_mut());
             }
             self.waiting.lock().push(parker.clone());
