@@ -9,7 +9,11 @@ use std::future::ready;
 
 #[test]
 fn join_returns_every_output_and_polls_each_until_done() {
-    let (a, b, c) = (Countdown::new(2, 'a'), Countdown::new(5, "b"), Countdown::new(0, 3u8));
+    let (a, b, c) = (
+        Countdown::new(2, 'a'),
+        Countdown::new(5, "b"),
+        Countdown::new(0, 3u8),
+    );
     let probes = [a.probe.clone(), b.probe.clone(), c.probe.clone()];
     let out = block_on(async { zokio::join!(a, b, c) });
     assert_eq!(out, ('a', "b", 3u8));
@@ -27,7 +31,10 @@ fn join_of_nothing_is_unit() {
 
 fn poll_order(biased: bool) -> Vec<&'static str> {
     let probe = Probe::default();
-    let (a, b) = (Countdown::named("a", 2, (), &probe), Countdown::named("b", 2, (), &probe));
+    let (a, b) = (
+        Countdown::named("a", 2, (), &probe),
+        Countdown::named("b", 2, (), &probe),
+    );
     block_on(async {
         if biased {
             zokio::join!(biased; a, b)
@@ -60,7 +67,11 @@ fn join_accepts_async_blocks_borrowing_locals() {
 #[test]
 fn try_join_returns_ok_of_all_values() {
     let out = block_on(async {
-        zokio::try_join!(Countdown::new(1, Ok::<u8, &str>(1)), ready(Ok("two")), async { Ok(3.0) })
+        zokio::try_join!(
+            Countdown::new(1, Ok::<u8, &str>(1)),
+            ready(Ok("two")),
+            async { Ok(3.0) }
+        )
     });
     assert_eq!(out, Ok((1, "two", 3.0)));
     let empty: Result<(), ()> = block_on(async { zokio::try_join!() });

@@ -89,7 +89,10 @@ fn a_false_precondition_disables_without_polling() {
         }
     });
     assert_eq!(won, 2);
-    assert_eq!(evaluated, 1, "the future expression is evaluated even when disabled");
+    assert_eq!(
+        evaluated, 1,
+        "the future expression is evaluated even when disabled"
+    );
     assert_eq!((probe.polls(), probe.drops()), (0, 1));
 }
 
@@ -112,7 +115,12 @@ fn else_runs_when_every_branch_is_disabled() {
     });
     assert_eq!(by_precondition, 2);
     assert_eq!((probe.polls(), probe.drops()), (0, 1));
-    assert_eq!(block_on(async { zokio::select! { else => 3 } }), 3);
+    assert_eq!(
+        block_on(async {
+            zokio::select! { else => 3 }
+        }),
+        3
+    );
 }
 
 #[test]
@@ -126,10 +134,12 @@ fn panics_when_every_branch_is_disabled_and_no_else() {
     });
 }
 
-async fn returns_from_handler() -> &'static str {
+async fn returns_from_handler(early: bool) -> &'static str {
     zokio::select! {
-        _ = ready(()) => return "returned",
+        _ = ready(()), if early => return "returned",
+        else => {}
     }
+    "fell through"
 }
 
 async fn question_mark_in_handler(input: &str) -> Result<u32, std::num::ParseIntError> {
@@ -141,7 +151,8 @@ async fn question_mark_in_handler(input: &str) -> Result<u32, std::num::ParseInt
 
 #[test]
 fn handlers_can_return_and_use_question_mark() {
-    assert_eq!(block_on(returns_from_handler()), "returned");
+    assert_eq!(block_on(returns_from_handler(true)), "returned");
+    assert_eq!(block_on(returns_from_handler(false)), "fell through");
     assert_eq!(block_on(question_mark_in_handler("41")), Ok(42));
     assert!(block_on(question_mark_in_handler("x")).is_err());
 }
@@ -232,5 +243,10 @@ fn accepts_into_future_values() {
             ready(self.0 * 2)
         }
     }
-    assert_eq!(block_on(async { zokio::select! { v = Later(4) => v } }), 8);
+    assert_eq!(
+        block_on(async {
+            zokio::select! { v = Later(4) => v }
+        }),
+        8
+    );
 }

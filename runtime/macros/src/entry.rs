@@ -91,7 +91,11 @@ pub(crate) fn parse_config(entry: Entry, args: TokenStream) -> syn::Result<Confi
 
 impl RawConfig {
     fn set(&mut self, meta: &MetaNameValue) -> syn::Result<()> {
-        let key = meta.path.get_ident().map(ToString::to_string).unwrap_or_default();
+        let key = meta
+            .path
+            .get_ident()
+            .map(ToString::to_string)
+            .unwrap_or_default();
         match key.as_str() {
             "flavor" => set_once(&mut self.flavor, meta, parse_flavor(&meta.value)?),
             "worker_threads" => {
@@ -104,7 +108,10 @@ impl RawConfig {
             }
             _ => Err(syn::Error::new_spanned(
                 &meta.path,
-                format!("unknown attribute argument `{}`; the known ones are {KNOWN_ARGS}", path_text(&meta.path)),
+                format!(
+                    "unknown attribute argument `{}`; the known ones are {KNOWN_ARGS}",
+                    path_text(&meta.path)
+                ),
             )),
         }
     }
@@ -125,7 +132,9 @@ impl RawConfig {
         Ok(Config {
             flavor,
             worker_threads: self.worker_threads.map(|(n, _)| n),
-            crate_path: self.crate_path.unwrap_or_else(|| syn::parse_quote!(::zokio)),
+            crate_path: self
+                .crate_path
+                .unwrap_or_else(|| syn::parse_quote!(::zokio)),
         })
     }
 }
@@ -145,8 +154,13 @@ fn path_text(path: &Path) -> String {
 
 fn lit_str<'a>(value: &'a Expr, key: &str) -> syn::Result<&'a LitStr> {
     match value {
-        Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => Ok(s),
-        other => Err(syn::Error::new_spanned(other, format!("`{key}` expects a string literal"))),
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) => Ok(s),
+        other => Err(syn::Error::new_spanned(
+            other,
+            format!("`{key}` expects a string literal"),
+        )),
     }
 }
 
@@ -164,11 +178,21 @@ fn parse_flavor(value: &Expr) -> syn::Result<(Flavor, Span)> {
 
 fn parse_workers(value: &Expr) -> syn::Result<usize> {
     let lit: &LitInt = match value {
-        Expr::Lit(ExprLit { lit: Lit::Int(i), .. }) => i,
-        other => return Err(syn::Error::new_spanned(other, "`worker_threads` expects an integer literal")),
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(i), ..
+        }) => i,
+        other => {
+            return Err(syn::Error::new_spanned(
+                other,
+                "`worker_threads` expects an integer literal",
+            ))
+        }
     };
     match lit.base10_parse::<usize>()? {
-        0 => Err(syn::Error::new(lit.span(), "`worker_threads` must be at least 1")),
+        0 => Err(syn::Error::new(
+            lit.span(),
+            "`worker_threads` must be at least 1",
+        )),
         n => Ok(n),
     }
 }
@@ -182,14 +206,23 @@ pub(crate) fn check_fn(entry: Entry, func: &ItemFn) -> syn::Result<()> {
     }
     let takes_args = !sig.inputs.is_empty();
     if takes_args && entry == Entry::Test {
-        return Err(syn::Error::new_spanned(&sig.inputs, "a test function cannot accept arguments"));
+        return Err(syn::Error::new_spanned(
+            &sig.inputs,
+            "a test function cannot accept arguments",
+        ));
     }
     if takes_args && sig.ident == "main" {
-        return Err(syn::Error::new_spanned(&sig.inputs, "the `main` function cannot accept arguments"));
+        return Err(syn::Error::new_spanned(
+            &sig.inputs,
+            "the `main` function cannot accept arguments",
+        ));
     }
     if entry == Entry::Test {
         if let Some(attr) = func.attrs.iter().find(|a| a.path().is_ident("test")) {
-            return Err(syn::Error::new_spanned(attr, "a second test attribute is supplied; remove `#[test]`"));
+            return Err(syn::Error::new_spanned(
+                attr,
+                "a second test attribute is supplied; remove `#[test]`",
+            ));
         }
     }
     Ok(())
@@ -197,7 +230,10 @@ pub(crate) fn check_fn(entry: Entry, func: &ItemFn) -> syn::Result<()> {
 
 /// Drops `async` and replaces the body with one that builds the runtime and blocks on the old body.
 fn rewrite(entry: Entry, config: &Config, mut func: ItemFn) -> TokenStream {
-    let span = func.sig.asyncness.map_or_else(Span::call_site, |a| a.span());
+    let span = func
+        .sig
+        .asyncness
+        .map_or_else(Span::call_site, |a| a.span());
     func.sig.asyncness = None;
     let body = &func.block;
     // Annotating the async block's tail gives `?` and `return` in the body a known target type.
@@ -225,17 +261,22 @@ fn rewrite(entry: Entry, config: &Config, mut func: ItemFn) -> TokenStream {
         Ok(block) => Box::new(block),
         Err(e) => return e.to_compile_error(),
     };
-    let test_attr = (entry == Entry::Test).then(|| quote_spanned!(span=> #[::core::prelude::v1::test]));
+    let test_attr =
+        (entry == Entry::Test).then(|| quote_spanned!(span=> #[::core::prelude::v1::test]));
     quote!(#test_attr #func)
 }
 
 fn runtime_expr(config: &Config, span: Span) -> TokenStream {
     let krate = &config.crate_path;
     let builder = match config.flavor {
-        Flavor::CurrentThread => quote_spanned!(span=> #krate::runtime::Builder::new_current_thread()),
+        Flavor::CurrentThread => {
+            quote_spanned!(span=> #krate::runtime::Builder::new_current_thread())
+        }
         Flavor::MultiThread => quote_spanned!(span=> #krate::runtime::Builder::new_multi_thread()),
     };
-    let workers = config.worker_threads.map(|n| quote_spanned!(span=> .worker_threads(#n)));
+    let workers = config
+        .worker_threads
+        .map(|n| quote_spanned!(span=> .worker_threads(#n)));
     quote_spanned! {span=>
         #builder #workers .build().expect("failed to build the Zokio runtime")
     }
@@ -250,7 +291,10 @@ mod tests {
     }
 
     fn err(entry: Entry, args: TokenStream) -> String {
-        config(entry, args).err().map(|e| e.to_string()).unwrap_or_default()
+        config(entry, args)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
     }
 
     #[test]
@@ -259,12 +303,19 @@ mod tests {
         assert_eq!(main.flavor, Flavor::MultiThread);
         assert_eq!(main.worker_threads, None);
         assert_eq!(path_text(&main.crate_path), "::zokio");
-        assert_eq!(config(Entry::Test, quote!()).unwrap().flavor, Flavor::CurrentThread);
+        assert_eq!(
+            config(Entry::Test, quote!()).unwrap().flavor,
+            Flavor::CurrentThread
+        );
     }
 
     #[test]
     fn reads_every_argument() {
-        let args = quote!(flavor = "multi_thread", worker_threads = 3, crate = "my::zk");
+        let args = quote!(
+            flavor = "multi_thread",
+            worker_threads = 3,
+            crate = "my::zk"
+        );
         let c = config(Entry::Test, args).unwrap();
         assert_eq!(c.flavor, Flavor::MultiThread);
         assert_eq!(c.worker_threads, Some(3));
@@ -274,38 +325,94 @@ mod tests {
     #[test]
     fn worker_threads_needs_multi_thread() {
         let e = err(Entry::Test, quote!(worker_threads = 2));
-        assert!(e.starts_with("`worker_threads` needs the multi-thread runtime"), "{e}");
-        let e = err(Entry::Main, quote!(flavor = "current_thread", worker_threads = 2));
+        assert!(
+            e.starts_with("`worker_threads` needs the multi-thread runtime"),
+            "{e}"
+        );
+        let e = err(
+            Entry::Main,
+            quote!(flavor = "current_thread", worker_threads = 2),
+        );
         assert!(e.contains("#[zokio::main(flavor = \"multi_thread\""), "{e}");
     }
 
     #[test]
     fn rejects_bad_arguments() {
         let e = err(Entry::Main, quote!(flavor = "single"));
-        assert_eq!(e, "unknown runtime flavor `single`; the flavors are `current_thread` and `multi_thread`");
-        assert_eq!(err(Entry::Main, quote!(worker_threads = 0)), "`worker_threads` must be at least 1");
-        assert_eq!(err(Entry::Main, quote!(flavor = current_thread)), "`flavor` expects a string literal");
+        assert_eq!(
+            e,
+            "unknown runtime flavor `single`; the flavors are `current_thread` and `multi_thread`"
+        );
+        assert_eq!(
+            err(Entry::Main, quote!(worker_threads = 0)),
+            "`worker_threads` must be at least 1"
+        );
+        assert_eq!(
+            err(Entry::Main, quote!(flavor = current_thread)),
+            "`flavor` expects a string literal"
+        );
         let e = err(Entry::Main, quote!(start_paused = true));
-        assert_eq!(e, format!("unknown attribute argument `start_paused`; the known ones are {KNOWN_ARGS}"));
-        let e = err(Entry::Main, quote!(flavor = "multi_thread", flavor = "multi_thread"));
+        assert_eq!(
+            e,
+            format!("unknown attribute argument `start_paused`; the known ones are {KNOWN_ARGS}")
+        );
+        let e = err(
+            Entry::Main,
+            quote!(flavor = "multi_thread", flavor = "multi_thread"),
+        );
         assert_eq!(e, "`flavor` is set more than once");
     }
 
     fn fn_err(entry: Entry, item: TokenStream) -> String {
         let func: ItemFn = syn::parse2(item).unwrap();
-        check_fn(entry, &func).err().map(|e| e.to_string()).unwrap_or_default()
+        check_fn(entry, &func)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
     }
 
     #[test]
     fn checks_the_function() {
-        let e = fn_err(Entry::Main, quote!(fn main() {}));
-        assert_eq!(e, "the `async` keyword is missing from the function declaration");
-        let e = fn_err(Entry::Test, quote!(async fn t(x: u8) {}));
+        let e = fn_err(
+            Entry::Main,
+            quote!(
+                fn main() {}
+            ),
+        );
+        assert_eq!(
+            e,
+            "the `async` keyword is missing from the function declaration"
+        );
+        let e = fn_err(
+            Entry::Test,
+            quote!(
+                async fn t(x: u8) {}
+            ),
+        );
         assert_eq!(e, "a test function cannot accept arguments");
-        let e = fn_err(Entry::Main, quote!(async fn main(x: u8) {}));
+        let e = fn_err(
+            Entry::Main,
+            quote!(
+                async fn main(x: u8) {}
+            ),
+        );
         assert_eq!(e, "the `main` function cannot accept arguments");
-        assert_eq!(fn_err(Entry::Main, quote!(async fn serve(x: u8) {})), "");
-        let e = fn_err(Entry::Test, quote!(#[test] async fn t() {}));
+        assert_eq!(
+            fn_err(
+                Entry::Main,
+                quote!(
+                    async fn serve(x: u8) {}
+                )
+            ),
+            ""
+        );
+        let e = fn_err(
+            Entry::Test,
+            quote!(
+                #[test]
+                async fn t() {}
+            ),
+        );
         assert_eq!(e, "a second test attribute is supplied; remove `#[test]`");
     }
 
@@ -318,11 +425,22 @@ mod tests {
         let out = expand(
             Entry::Main,
             quote!(worker_threads = 2),
-            quote!(#[doc = "d"] async fn main() -> Result<(), E> { Ok(()) }),
+            quote!(
+                #[doc = "d"]
+                async fn main() -> Result<(), E> {
+                    Ok(())
+                }
+            ),
         );
         let out = squash(out);
-        assert!(out.starts_with("#[doc=\"d\"]fnmain()->Result<(),E>{"), "{out}");
-        assert!(out.contains("let__zokio_output:Result<(),E>={Ok(())};"), "{out}");
+        assert!(
+            out.starts_with("#[doc=\"d\"]fnmain()->Result<(),E>{"),
+            "{out}"
+        );
+        assert!(
+            out.contains("let__zokio_output:Result<(),E>={Ok(())};"),
+            "{out}"
+        );
         let rt = "::zokio::runtime::Builder::new_multi_thread().worker_threads(2usize).build()";
         assert!(out.contains(rt), "{out}");
         assert!(out.contains(".block_on(__zokio_body)"), "{out}");
@@ -330,14 +448,32 @@ mod tests {
 
     #[test]
     fn expands_test_with_test_attribute() {
-        let out = squash(expand(Entry::Test, quote!(crate = "zk"), quote!(async fn t() {})));
-        assert!(out.starts_with("#[::core::prelude::v1::test]fnt(){"), "{out}");
-        assert!(out.contains("zk::runtime::Builder::new_current_thread().build()"), "{out}");
+        let out = squash(expand(
+            Entry::Test,
+            quote!(crate = "zk"),
+            quote!(
+                async fn t() {}
+            ),
+        ));
+        assert!(
+            out.starts_with("#[::core::prelude::v1::test]fnt(){"),
+            "{out}"
+        );
+        assert!(
+            out.contains("zk::runtime::Builder::new_current_thread().build()"),
+            "{out}"
+        );
     }
 
     #[test]
     fn errors_keep_the_function() {
-        let out = squash(expand(Entry::Test, quote!(flavor = "x"), quote!(async fn t() {})));
+        let out = squash(expand(
+            Entry::Test,
+            quote!(flavor = "x"),
+            quote!(
+                async fn t() {}
+            ),
+        ));
         assert!(out.starts_with("::core::compile_error!{"), "{out}");
         assert!(out.ends_with("asyncfnt(){}"), "{out}");
     }

@@ -40,7 +40,11 @@ impl Parse for Join {
         let krate = crate::parse_crate_path(input)?;
         let biased = crate::parse_biased(input)?;
         let futures = Punctuated::<Expr, Token![,]>::parse_terminated(input)?;
-        Ok(Join { krate, biased, futures: futures.into_iter().collect() })
+        Ok(Join {
+            krate,
+            biased,
+            futures: futures.into_iter().collect(),
+        })
     }
 }
 
@@ -63,15 +67,24 @@ pub(crate) fn expand(kind: Kind, join: &Join) -> TokenStream {
     let krate = &join.krate;
     let support = quote!(#krate::macros::support);
     let n = join.futures.len() as u32;
-    let (cx, skip, start, pending, i) =
-        (local("__zokio_cx"), local("__zokio_skip"), local("__zokio_start"), local("__zokio_pending"), local("__zokio_i"));
+    let (cx, skip, start, pending, i) = (
+        local("__zokio_cx"),
+        local("__zokio_skip"),
+        local("__zokio_start"),
+        local("__zokio_pending"),
+        local("__zokio_i"),
+    );
     let futs = join.futures.iter().enumerate().map(|(i, fut)| {
         let name = future_local(i);
         quote!(let mut #name = #support::pin!(#support::MaybeDone::new(#support::IntoFuture::into_future(#fut)));)
     });
     let polls = (0..join.futures.len()).map(|i| poll_one(kind, i, &support));
     let done = finish(kind, join.futures.len(), &support);
-    let advance = if join.biased { quote!() } else { quote!(#skip = if #skip + 1 == #n { 0 } else { #skip + 1 };) };
+    let advance = if join.biased {
+        quote!()
+    } else {
+        quote!(#skip = if #skip + 1 == #n { 0 } else { #skip + 1 };)
+    };
     quote! {{
         #(#futs)*
         #[allow(unused_mut)]
@@ -98,7 +111,12 @@ pub(crate) fn expand(kind: Kind, join: &Join) -> TokenStream {
 
 /// Polls future `i` (a done `MaybeDone` returns `Ready` at once without polling the inner future).
 fn poll_one(kind: Kind, i: usize, support: &TokenStream) -> TokenStream {
-    let (cx, pending, fut, index) = (local("__zokio_cx"), local("__zokio_pending"), future_local(i), i as u32);
+    let (cx, pending, fut, index) = (
+        local("__zokio_cx"),
+        local("__zokio_pending"),
+        future_local(i),
+        i as u32,
+    );
     let on_ready = match kind {
         Kind::Join => quote!(),
         Kind::TryJoin => quote! {
@@ -152,13 +170,19 @@ mod tests {
     #[test]
     fn empty_joins_are_unit() {
         assert_eq!(expand_str(Kind::Join, quote!((k))), "()");
-        assert_eq!(expand_str(Kind::TryJoin, quote!((k))), ":: core :: result :: Result :: Ok (())");
+        assert_eq!(
+            expand_str(Kind::TryJoin, quote!((k))),
+            ":: core :: result :: Result :: Ok (())"
+        );
     }
 
     #[test]
     fn rotation_only_when_unbiased() {
         let fair = expand_str(Kind::Join, quote!((k) a, b));
-        assert!(fair.contains("__zokio_skip = if __zokio_skip + 1 == 2u32"), "{fair}");
+        assert!(
+            fair.contains("__zokio_skip = if __zokio_skip + 1 == 2u32"),
+            "{fair}"
+        );
         let biased = expand_str(Kind::Join, quote!((k) biased; a, b));
         assert!(!biased.contains("__zokio_skip = if"), "{biased}");
     }
@@ -166,7 +190,13 @@ mod tests {
     #[test]
     fn try_join_short_circuits_on_err() {
         let out = expand_str(Kind::TryJoin, quote!((k) a, b));
-        assert!(out.contains("k :: macros :: support :: take_err (__zokio_fut1 . as_mut ())"), "{out}");
-        assert!(out.contains("Ok ((k :: macros :: support :: take_ok (__zokio_fut0 . as_mut ()) ,"), "{out}");
+        assert!(
+            out.contains("k :: macros :: support :: take_err (__zokio_fut1 . as_mut ())"),
+            "{out}"
+        );
+        assert!(
+            out.contains("Ok ((k :: macros :: support :: take_ok (__zokio_fut0 . as_mut ()) ,"),
+            "{out}"
+        );
     }
 }

@@ -5,13 +5,17 @@
 //! detail and its `*_internal` macros are not a stable interface.
 //!
 //! ```ignore
-//! // `ignore`: needs `zokio::runtime::Builder`, which is not merged yet.
+//! // `ignore`: this crate cannot depend on `zokio`; runtime/tests/macros_main.rs runs the same code.
 //! #[zokio::main]
 //! async fn main() {
 //!     println!("hello from a Zokio worker");
 //! }
 //! ```
-#![deny(missing_docs, unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
+#![deny(
+    missing_docs,
+    unsafe_op_in_unsafe_fn,
+    clippy::undocumented_unsafe_blocks
+)]
 
 use proc_macro::TokenStream;
 use syn::parse::ParseStream;
@@ -35,7 +39,7 @@ mod select;
 /// runtime or an unknown argument is a compile error pointing at the culprit.
 ///
 /// ```ignore
-/// // `ignore`: needs `zokio::runtime::Builder`, which is not merged yet.
+/// // `ignore`: this crate cannot depend on `zokio`; runtime/tests/macros_main.rs runs the same code.
 /// #[zokio::main(flavor = "multi_thread", worker_threads = 2)]
 /// async fn main() -> Result<(), std::num::ParseIntError> {
 ///     let n: u32 = "42".parse()?;
@@ -54,7 +58,7 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// and it may not take arguments. Other attributes (`#[should_panic]`, `#[ignore]`) are kept.
 ///
 /// ```ignore
-/// // `ignore`: needs `zokio::runtime::Builder`, which is not merged yet.
+/// // `ignore`: this crate cannot depend on `zokio`; runtime/tests/macros_main.rs runs the same code.
 /// #[zokio::test]
 /// async fn adds() {
 ///     assert_eq!(async { 2 + 2 }.await, 4);

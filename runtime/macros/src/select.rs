@@ -48,7 +48,12 @@ impl Parse for Select {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let krate = crate::parse_crate_path(input)?;
         let biased = crate::parse_biased(input)?;
-        let mut select = Select { krate, biased, branches: Vec::new(), else_branch: None };
+        let mut select = Select {
+            krate,
+            biased,
+            branches: Vec::new(),
+            else_branch: None,
+        };
         while !input.is_empty() {
             select.parse_one(input)?;
         }
@@ -62,7 +67,10 @@ impl Select {
         if input.peek(Token![else]) {
             let else_token: Token![else] = input.parse()?;
             if self.else_branch.is_some() {
-                return Err(syn::Error::new(else_token.span, "select! has more than one `else` branch"));
+                return Err(syn::Error::new(
+                    else_token.span,
+                    "select! has more than one `else` branch",
+                ));
             }
             input.parse::<Token![=>]>()?;
             self.else_branch = Some(parse_handler(input)?);
@@ -80,16 +88,27 @@ impl Select {
         };
         input.parse::<Token![=>]>()?;
         let handler = parse_handler(input)?;
-        self.branches.push(Branch { pat, fut, cond, handler });
+        self.branches.push(Branch {
+            pat,
+            fut,
+            cond,
+            handler,
+        });
         Ok(())
     }
 
     fn check(&self, span: Span) -> syn::Result<()> {
         if self.branches.is_empty() && self.else_branch.is_none() {
-            return Err(syn::Error::new(span, "select! requires at least one branch"));
+            return Err(syn::Error::new(
+                span,
+                "select! requires at least one branch",
+            ));
         }
         if self.branches.len() > MAX_BRANCHES {
-            let msg = format!("select! supports at most {MAX_BRANCHES} branches, this one has {}", self.branches.len());
+            let msg = format!(
+                "select! supports at most {MAX_BRANCHES} branches, this one has {}",
+                self.branches.len()
+            );
             return Err(syn::Error::new(span, msg));
         }
         Ok(())
@@ -126,7 +145,9 @@ pub(crate) fn expand(select: &Select) -> TokenStream {
     let support = support_path(&select.krate);
     let (out_enum, disabled) = (local("__ZokioSelectOut"), local("__zokio_disabled"));
     let n = select.branches.len();
-    let params: Vec<Ident> = (0..n).map(|i| format_ident!("T{}", i, span = Span::mixed_site())).collect();
+    let params: Vec<Ident> = (0..n)
+        .map(|i| format_ident!("T{}", i, span = Span::mixed_site()))
+        .collect();
     let variants: Vec<Ident> = (0..n).map(variant).collect();
     let preconditions = select.branches.iter().enumerate().filter_map(|(i, b)| {
         let cond = b.cond.as_ref()?;
@@ -167,13 +188,25 @@ fn future_local(i: usize) -> Ident {
 fn expand_poll(select: &Select, support: &TokenStream) -> TokenStream {
     let n = select.branches.len() as u32;
     let (out_enum, cx) = (local("__ZokioSelectOut"), local("__zokio_cx"));
-    let (start, pending, i) = (local("__zokio_start"), local("__zokio_pending"), local("__zokio_i"));
+    let (start, pending, i) = (
+        local("__zokio_start"),
+        local("__zokio_pending"),
+        local("__zokio_i"),
+    );
     let futs = select.branches.iter().enumerate().map(|(i, b)| {
         let (name, fut) = (future_local(i), &b.fut);
         quote!(let mut #name = #support::pin!(#support::IntoFuture::into_future(#fut));)
     });
-    let start_expr = if select.biased { quote!(0u32) } else { quote!(#support::thread_rng_n(#n)) };
-    let polls = select.branches.iter().enumerate().map(|(i, b)| poll_branch(i, b, support));
+    let start_expr = if select.biased {
+        quote!(0u32)
+    } else {
+        quote!(#support::thread_rng_n(#n))
+    };
+    let polls = select
+        .branches
+        .iter()
+        .enumerate()
+        .map(|(i, b)| poll_branch(i, b, support));
     quote! {{
         #(#futs)*
         #support::poll_fn(move |#cx| {
@@ -198,7 +231,11 @@ fn expand_poll(select: &Select, support: &TokenStream) -> TokenStream {
 
 /// One arm of the poll loop: skip if disabled, poll, disable on completion, check the pattern.
 fn poll_branch(i: usize, branch: &Branch, support: &TokenStream) -> TokenStream {
-    let (out_enum, disabled, cx) = (local("__ZokioSelectOut"), local("__zokio_disabled"), local("__zokio_cx"));
+    let (out_enum, disabled, cx) = (
+        local("__ZokioSelectOut"),
+        local("__zokio_disabled"),
+        local("__zokio_cx"),
+    );
     let (pending, out) = (local("__zokio_pending"), local("__zokio_out"));
     let (index, mask, fut, variant) = (i as u32, mask(i), future_local(i), variant(i));
     let check = clean_pattern(branch.pat.clone());
@@ -255,7 +292,9 @@ pub(crate) fn clean_pattern(pat: Pat) -> Pat {
         Pat::Ident(mut p) => {
             p.by_ref = None;
             p.mutability = None;
-            p.subpat = p.subpat.map(|(at, sub)| (at, Box::new(clean_pattern(*sub))));
+            p.subpat = p
+                .subpat
+                .map(|(at, sub)| (at, Box::new(clean_pattern(*sub))));
             Pat::Ident(p)
         }
         Pat::Reference(mut p) => {
@@ -331,12 +370,21 @@ mod tests {
 
     #[test]
     fn rejects_empty_and_oversized_selects() {
-        assert_eq!(err(quote!((::zokio))), "select! requires at least one branch");
-        assert_eq!(err(quote!((::zokio) biased;)), "select! requires at least one branch");
+        assert_eq!(
+            err(quote!((::zokio))),
+            "select! requires at least one branch"
+        );
+        assert_eq!(
+            err(quote!((::zokio) biased;)),
+            "select! requires at least one branch"
+        );
         let branches = (0..65).map(|_| quote!(_ = f() => {}));
         let e = err(quote!((::zokio) #(#branches)*));
         assert_eq!(e, "select! supports at most 64 branches, this one has 65");
-        assert_eq!(err(quote!((z) else => 1, else => 2)), "select! has more than one `else` branch");
+        assert_eq!(
+            err(quote!((z) else => 1, else => 2)),
+            "select! has more than one `else` branch"
+        );
         assert_eq!(err(quote!((z) x = f() => a b)), "expected `,`");
     }
 
@@ -353,10 +401,19 @@ mod tests {
     #[test]
     fn biased_starts_at_zero_and_unbiased_draws() {
         let biased = expand(&parse(quote!((k) biased; x = f() => x,)).unwrap()).to_string();
-        assert!(biased.contains("let __zokio_start : u32 = 0u32"), "{biased}");
+        assert!(
+            biased.contains("let __zokio_start : u32 = 0u32"),
+            "{biased}"
+        );
         let fair = expand(&parse(quote!((k) x = f() => x, y = g() => y)).unwrap()).to_string();
-        assert!(fair.contains("k :: macros :: support :: thread_rng_n (2u32)"), "{fair}");
-        assert!(fair.contains("all branches are disabled and there is no else branch"), "{fair}");
+        assert!(
+            fair.contains("k :: macros :: support :: thread_rng_n (2u32)"),
+            "{fair}"
+        );
+        assert!(
+            fair.contains("all branches are disabled and there is no else branch"),
+            "{fair}"
+        );
     }
 
     #[test]

@@ -46,7 +46,12 @@ impl<T> Countdown<T> {
     /// A countdown reporting into `probe`; futures sharing a probe add up their counts and
     /// interleave their names in its log.
     pub fn named(name: &'static str, pendings: usize, output: T, probe: &Probe) -> Countdown<T> {
-        Countdown { pendings, output: Some(output), name, probe: probe.clone() }
+        Countdown {
+            pendings,
+            output: Some(output),
+            name,
+            probe: probe.clone(),
+        }
     }
 }
 
@@ -57,7 +62,11 @@ impl<T: Unpin> Future for Countdown<T> {
         self.probe.polls.set(self.probe.polls.get() + 1);
         self.probe.log.borrow_mut().push(self.name);
         if self.pendings == 0 {
-            return Poll::Ready(self.output.take().expect("Countdown polled after completion"));
+            return Poll::Ready(
+                self.output
+                    .take()
+                    .expect("Countdown polled after completion"),
+            );
         }
         self.pendings -= 1;
         cx.waker().wake_by_ref();
@@ -73,5 +82,10 @@ impl<T> Drop for Countdown<T> {
 
 /// A future that never completes, counting polls and drops.
 pub fn never<T: Unpin>(probe: &Probe) -> Countdown<T> {
-    Countdown { pendings: usize::MAX, output: None, name: "never", probe: probe.clone() }
+    Countdown {
+        pendings: usize::MAX,
+        output: None,
+        name: "never",
+        probe: probe.clone(),
+    }
 }
