@@ -33,7 +33,10 @@ unsafe impl Sync for AtomicWaker {}
 
 impl AtomicWaker {
     pub(crate) fn new() -> AtomicWaker {
-        AtomicWaker { state: AtomicU8::new(WAITING), waker: UnsafeCell::new(None) }
+        AtomicWaker {
+            state: AtomicU8::new(WAITING),
+            waker: UnsafeCell::new(None),
+        }
     }
 
     /// Stores `waker` (unless the stored one already wakes the same task).
@@ -41,7 +44,10 @@ impl AtomicWaker {
     /// Must not be called concurrently with itself (the owner holds `&mut` or `Pin<&mut>` of
     /// what contains the slot). A concurrent [`take`](Self::take) is fine.
     pub(crate) fn register(&self, waker: &Waker) {
-        match self.state.compare_exchange(WAITING, REGISTERING, Acquire, Acquire) {
+        match self
+            .state
+            .compare_exchange(WAITING, REGISTERING, Acquire, Acquire)
+        {
             Ok(_) => self.store_then_release(waker),
             // A taker is running: it may have missed this waker, so wake it now.
             Err(_) => waker.wake_by_ref(),
@@ -56,7 +62,11 @@ impl AtomicWaker {
                 *slot = Some(waker.clone());
             }
         });
-        if self.state.compare_exchange(REGISTERING, WAITING, AcqRel, Acquire).is_err() {
+        if self
+            .state
+            .compare_exchange(REGISTERING, WAITING, AcqRel, Acquire)
+            .is_err()
+        {
             // A taker came while we registered and backed off: we wake on its behalf.
             // SAFETY: the state is REGISTERING | WAKING; takers leave the cell alone in it.
             let taken = self.waker.with_mut(|cell| unsafe { (*cell).take() });

@@ -79,7 +79,12 @@ impl TimerEntry {
         TimerEntry {
             state: AtomicU8::new(IDLE),
             waker: AtomicWaker::new(),
-            links: UnsafeCell::new(Links { prev: None, next: None, when: 0, location: LOC_NONE }),
+            links: UnsafeCell::new(Links {
+                prev: None,
+                next: None,
+                when: 0,
+                location: LOC_NONE,
+            }),
             _pinned: PhantomPinned,
         }
     }

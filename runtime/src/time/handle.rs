@@ -99,7 +99,9 @@ impl TimerHandle {
             unpark,
             is_shutdown: AtomicBool::new(false),
         };
-        TimerHandle { inner: Arc::new(inner) }
+        TimerHandle {
+            inner: Arc::new(inner),
+        }
     }
 
     /// The instant of tick 0.
@@ -133,7 +135,10 @@ impl TimerHandle {
         }
         let now_tick = self.tick_floor(now);
         let shards = self.inner.shards.iter();
-        shards.filter(|s| s.next.load(Acquire) <= now_tick).map(|s| process_shard(s, now_tick)).sum()
+        shards
+            .filter(|s| s.next.load(Acquire) <= now_tick)
+            .map(|s| process_shard(s, now_tick))
+            .sum()
     }
 
     /// Wakes every pending timer; from now on timers never fire (they stay pending).
@@ -146,7 +151,11 @@ impl TimerHandle {
 
     /// Timers currently linked in the wheels.
     pub(crate) fn registered(&self) -> usize {
-        self.inner.shards.iter().map(|s| s.registered.load(Relaxed)).sum()
+        self.inner
+            .shards
+            .iter()
+            .map(|s| s.registered.load(Relaxed))
+            .sum()
     }
 
     /// The shard a timer registered from this thread goes to.
@@ -218,7 +227,11 @@ impl TimerHandle {
     /// The earliest published expiration tick over all shards but `except`.
     fn earliest_tick(&self, except: usize) -> u64 {
         let shards = self.inner.shards.iter().enumerate();
-        shards.filter(|(i, _)| *i != except).map(|(_, s)| s.next.load(Acquire)).min().unwrap_or(NO_EXPIRATION)
+        shards
+            .filter(|(i, _)| *i != except)
+            .map(|(_, s)| s.next.load(Acquire))
+            .min()
+            .unwrap_or(NO_EXPIRATION)
     }
 
     /// The tick of `deadline`, rounded up so that a timer never fires early.
@@ -284,7 +297,10 @@ struct WakeBatch {
 
 impl WakeBatch {
     fn new() -> WakeBatch {
-        WakeBatch { wakers: [const { None }; WAKE_BATCH], len: 0 }
+        WakeBatch {
+            wakers: [const { None }; WAKE_BATCH],
+            len: 0,
+        }
     }
 
     /// Pulls entries' wakers from `next` until it is exhausted (returns false) or the batch is

@@ -70,7 +70,8 @@ impl Instant {
 
     /// `self + duration`, saturating to [`Instant::far_future`] on overflow.
     pub(crate) fn saturating_add(self, duration: Duration) -> Instant {
-        self.checked_add(duration).unwrap_or_else(Instant::far_future)
+        self.checked_add(duration)
+            .unwrap_or_else(Instant::far_future)
     }
 }
 

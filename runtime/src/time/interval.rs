@@ -73,12 +73,20 @@ pub struct Interval {
 impl Interval {
     fn from_sleep(delay: Sleep, period: Duration) -> Interval {
         let missed_tick_behavior = MissedTickBehavior::default();
-        Interval { delay: Box::pin(delay), period, missed_tick_behavior }
+        Interval {
+            delay: Box::pin(delay),
+            period,
+            missed_tick_behavior,
+        }
     }
 
     /// An interval on an explicit timer (tests).
     #[cfg(test)]
-    pub(crate) fn new_with_timer(timer: super::TimerHandle, start: Instant, period: Duration) -> Self {
+    pub(crate) fn new_with_timer(
+        timer: super::TimerHandle,
+        start: Instant,
+        period: Duration,
+    ) -> Self {
         assert!(period > Duration::ZERO, "`period` must be non-zero.");
         Interval::from_sleep(Sleep::new_with_timer(timer, start), period)
     }
@@ -94,7 +102,8 @@ impl Interval {
         let timeout = self.delay.deadline();
         let now = self.delay.timer_now();
         let next = if now > timeout.saturating_add(LATENESS_SLACK) {
-            self.missed_tick_behavior.next_timeout(timeout, now, self.period)
+            self.missed_tick_behavior
+                .next_timeout(timeout, now, self.period)
         } else {
             timeout.saturating_add(self.period)
         };

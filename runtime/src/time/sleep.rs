@@ -11,7 +11,8 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 /// The message of the panic when `zokio::time` is used outside a runtime.
-const NO_TIMER: &str = "there is no timer running: `zokio::time` must be used inside a Zokio runtime";
+const NO_TIMER: &str =
+    "there is no timer running: `zokio::time` must be used inside a Zokio runtime";
 
 /// The shard field before the first registration.
 const NO_SHARD: usize = usize::MAX;
@@ -63,7 +64,12 @@ impl Sleep {
 
     /// A sleep on an explicit timer (tests drive it with `process`).
     pub(crate) fn new_with_timer(timer: TimerHandle, deadline: Instant) -> Sleep {
-        Sleep { deadline, timer, shard: NO_SHARD, entry: TimerEntry::new() }
+        Sleep {
+            deadline,
+            timer,
+            shard: NO_SHARD,
+            entry: TimerEntry::new(),
+        }
     }
 
     /// Forces the shard to register in (tests of multi-shard timers).
@@ -114,7 +120,10 @@ impl Sleep {
         let entry = unsafe { Pin::new_unchecked(&self.entry) };
         // SAFETY: if linked, the entry is in `self.shard` (it never changes once chosen); `Drop`
         // deregisters it before the memory is released.
-        unsafe { self.timer.register(self.shard, entry, self.deadline.into_std()) };
+        unsafe {
+            self.timer
+                .register(self.shard, entry, self.deadline.into_std())
+        };
     }
 
     /// Polls without charging the cooperative budget.

@@ -31,7 +31,10 @@ pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoF
 /// Panics if called outside a Zokio runtime.
 #[track_caller]
 pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::IntoFuture> {
-    Timeout { value: future.into_future(), delay: Sleep::new(deadline) }
+    Timeout {
+        value: future.into_future(),
+        delay: Sleep::new(deadline),
+    }
 }
 
 /// The future returned by [`timeout`] and [`timeout_at`].
@@ -48,7 +51,10 @@ impl<T> Timeout<T> {
     /// A timeout on an explicit timer (tests).
     #[cfg(test)]
     pub(crate) fn new_with_timer(timer: super::TimerHandle, value: T, deadline: Instant) -> Self {
-        Timeout { value, delay: Sleep::new_with_timer(timer, deadline) }
+        Timeout {
+            value,
+            delay: Sleep::new_with_timer(timer, deadline),
+        }
     }
 
     /// The inner future.

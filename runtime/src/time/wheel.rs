@@ -31,7 +31,10 @@ struct Level {
 
 impl Level {
     fn new() -> Level {
-        Level { occupied: 0, slots: std::array::from_fn(|_| List::default()) }
+        Level {
+            occupied: 0,
+            slots: std::array::from_fn(|_| List::default()),
+        }
     }
 }
 
@@ -227,7 +230,11 @@ fn next_in_level(level: usize, occupied: u64, now: u64) -> Expiration {
         // The slot comes round in the next revolution of this level (only far, clamped timers).
         deadline += level_span;
     }
-    Expiration { level, slot: slot as usize, deadline }
+    Expiration {
+        level,
+        slot: slot as usize,
+        deadline,
+    }
 }
 
 /// The level where `when` is filed, seen from `elapsed`.

@@ -1,1 +1,12 @@
-//! Unit tests of the timer, driven by fake time through `TimerHandle::process`.
+//! Unit tests of the timer, driven by fake time through `TimerHandle::process`: no test sleeps.
+
+mod cancel;
+mod cascade;
+mod fire_order;
+mod handle;
+mod interval;
+mod reset;
+mod shutdown;
+mod stress;
+mod support;
+mod timeout;
