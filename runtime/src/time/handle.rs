@@ -237,7 +237,7 @@ impl TimerHandle {
     /// The tick of `deadline`, rounded up so that a timer never fires early.
     fn tick_ceil(&self, deadline: Instant) -> u64 {
         let since = deadline.saturating_duration_since(self.inner.start);
-        let ms = since.as_millis() + u128::from(since.subsec_nanos() % 1_000_000 != 0);
+        let ms = since.as_nanos().div_ceil(1_000_000);
         u64::try_from(ms).unwrap_or(MAX_TICK).min(MAX_TICK)
     }
 

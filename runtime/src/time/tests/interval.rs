@@ -120,11 +120,11 @@ fn an_interval_of_duration_max_saturates() {
 #[test]
 #[should_panic(expected = "`period` must be non-zero.")]
 fn a_zero_period_panics() {
-    let _ = crate::time::interval(Duration::ZERO);
+    drop(crate::time::interval(Duration::ZERO));
 }
 
 #[test]
 #[should_panic(expected = "`period` must be non-zero.")]
 fn a_zero_period_panics_in_interval_at() {
-    let _ = crate::time::interval_at(Instant::now(), Duration::ZERO);
+    drop(crate::time::interval_at(Instant::now(), Duration::ZERO));
 }

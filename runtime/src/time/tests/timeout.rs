@@ -122,9 +122,10 @@ fn the_deadline_fires_even_when_the_inner_future_spent_the_budget() {
 #[test]
 fn into_inner_and_get_mut_give_back_the_future() {
     let timer = manual_timer();
-    let mut t = Timeout::new_with_timer(timer.clone(), ready(3), at(&timer, ms(20)));
-    let _: &mut std::future::Ready<i32> = t.get_mut();
-    let mut inner = t.into_inner();
     let (waker, _) = counting_waker();
-    assert_eq!(poll_with(Pin::new(&mut inner), &waker), Poll::Ready(3));
+    let mut t = Timeout::new_with_timer(timer.clone(), ready(3), at(&timer, ms(20)));
+    assert_eq!(poll_with(Pin::new(t.get_mut()), &waker), Poll::Ready(3));
+    let t = Timeout::new_with_timer(timer.clone(), ready(4), at(&timer, ms(20)));
+    assert_eq!(t.into_inner().into_inner(), 4);
+    assert_eq!(timer.registered(), 0);
 }
