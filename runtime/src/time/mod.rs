@@ -15,6 +15,8 @@ mod sleep;
 mod timeout;
 mod wheel;
 
+#[cfg(all(test, loom))]
+mod loom_tests;
 #[cfg(all(test, not(loom)))]
 mod tests;
 

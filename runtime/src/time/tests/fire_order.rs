@@ -99,3 +99,14 @@ fn an_exhausted_budget_delays_an_elapsed_sleep() {
 fn sleep_outside_a_runtime_panics_with_a_clear_message() {
     drop(crate::time::sleep(ms(1)));
 }
+
+#[test]
+fn time_types_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<crate::time::Sleep>();
+    send_sync::<crate::time::Timeout<std::future::Ready<u8>>>();
+    send_sync::<crate::time::Interval>();
+    send_sync::<crate::time::TimerHandle>();
+    send_sync::<crate::time::error::Elapsed>();
+    send_sync::<crate::time::Instant>();
+}
