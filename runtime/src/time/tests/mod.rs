@@ -6,6 +6,7 @@ mod fire_order;
 mod handle;
 mod interval;
 mod reset;
+mod runtime;
 mod shutdown;
 mod stress;
 mod support;
