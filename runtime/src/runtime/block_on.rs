@@ -1,7 +1,7 @@
 //! Blocking the current thread on a future, with a waker that unparks this thread.
 
 use super::park::Parker;
-use crate::loom::sync::Arc;
+use std::sync::Arc;
 use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Wake, Waker};

@@ -4,7 +4,8 @@
 
 use super::config::Config;
 use super::scheduler;
-use crate::loom::sync::{Arc, Condvar, Mutex};
+use crate::loom::sync::{Condvar, Mutex};
+use std::sync::Arc;
 use crate::task::{self, Id, JoinHandle, Notified, Schedule, Task};
 use std::collections::VecDeque;
 use std::future::Future;

@@ -4,7 +4,7 @@ use super::blocking::BlockingPool;
 use super::config::{Callback, Config};
 use super::runtime::{Runtime, Scheduler};
 use super::scheduler::{self, current_thread, multi_thread};
-use crate::loom::sync::Arc;
+use std::sync::Arc;
 use std::fmt;
 use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};

@@ -9,7 +9,8 @@
 
 use super::park::Parker;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use crate::loom::sync::{Arc, Mutex};
+use crate::loom::sync::Mutex;
+use std::sync::Arc;
 use crate::time::TimerHandle;
 use std::time::{Duration, Instant};
 

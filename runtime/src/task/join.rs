@@ -50,6 +50,11 @@ impl<T> JoinHandle<T> {
     pub fn id(&self) -> Id {
         self.raw.header().id
     }
+
+    #[cfg(all(test, loom))]
+    pub(crate) fn raw_task(&self) -> RawTask {
+        self.raw
+    }
 }
 
 impl<T> Future for JoinHandle<T> {

@@ -21,6 +21,8 @@ pub(crate) mod list;
 pub(crate) mod pool;
 mod raw;
 mod spawn;
+#[cfg(test)]
+mod tests;
 pub(crate) mod state;
 mod waker;
 mod yield_now;

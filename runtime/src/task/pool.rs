@@ -54,6 +54,9 @@ fn block_layout(class: u8) -> Layout {
     Layout::from_size_align(CLASS_SIZES[class as usize], BLOCK_ALIGN).expect("valid class layout")
 }
 
+/// A shared reference to a pool (the loom facade's `Arc`, so the loom model can check it).
+pub(crate) type PoolRef = Arc<PoolShared>;
+
 /// A free block, reinterpreted as a stack node.
 struct FreeNode {
     next: *mut FreeNode,
@@ -383,5 +386,24 @@ mod tests {
         unsafe { dealloc_cell(c, layout, hc) };
         assert_eq!(shared.stats.in_use.load(Relaxed), 0);
         assert_eq!(Arc::strong_count(&shared), 2);
+    }
+}
+
+#[cfg(all(test, loom))]
+impl PoolShared {
+    pub(crate) fn push_remote_for_test(&self, class: u8, block: *mut u8) {
+        self.push_remote(class, NonNull::new(block).expect("non-null block"));
+    }
+
+    /// Takes the remote stack and returns the block addresses, without freeing them.
+    pub(crate) fn take_remote_for_test(&self, class: u8) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut node = self.take_remote(class);
+        while !node.is_null() {
+            out.push(node as usize);
+            // SAFETY: the node was pushed by `push_remote_for_test` and is now ours.
+            node = unsafe { (*node).next };
+        }
+        out
     }
 }

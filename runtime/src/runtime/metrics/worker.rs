@@ -203,3 +203,38 @@ mod tests {
         assert_eq!((m.steal_operations, m.tasks_stolen, m.parks), (1, 5, 7));
     }
 }
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::loom::sync::Arc;
+
+    /// The publication protocol on a reduced block (two counters; the real block repeats the
+    /// same store for each word): a reader racing two publications sees only published values,
+    /// and a counter never goes backwards between two reads. Counters are independent words, so
+    /// no cross-counter consistency is promised.
+    #[test]
+    fn reader_sees_published_values_only() {
+        loom::model(|| {
+            let polls = Arc::new(AtomicU64::new(0));
+            let busy = Arc::new(AtomicU64::new(0));
+            let (p, b) = (polls.clone(), busy.clone());
+            let writer = loom::thread::spawn(move || {
+                let mut s = WorkerStats::new(1);
+                s.record_poll(100);
+                p.store(s.polls, Relaxed);
+                b.store(s.busy_ns, Relaxed);
+                s.record_poll(5_000);
+                p.store(s.polls, Relaxed);
+                b.store(s.busy_ns, Relaxed);
+            });
+            let (p1, b1) = (polls.load(Relaxed), busy.load(Relaxed));
+            let (p2, b2) = (polls.load(Relaxed), busy.load(Relaxed));
+            writer.join().unwrap();
+            assert!([0, 1, 2].contains(&p1) && [0, 1, 2].contains(&p2));
+            assert!([0, 100, 5_100].contains(&b1) && [0, 100, 5_100].contains(&b2));
+            assert!(p2 >= p1 && b2 >= b1, "a counter went backwards");
+            assert_eq!((polls.load(Relaxed), busy.load(Relaxed)), (2, 5_100));
+        });
+    }
+}

@@ -6,7 +6,8 @@
 //! other threads go to a mutex-guarded queue and unpark the driver.
 
 use crate::loom::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
-use crate::loom::sync::{Arc, Mutex};
+use crate::loom::sync::Mutex;
+use std::sync::Arc;
 use crate::runtime::blocking::BlockingPool;
 use crate::runtime::config::Config;
 use crate::runtime::driver::Driver;
@@ -14,7 +15,7 @@ use crate::runtime::metrics::{Clock, RuntimeMetrics, WorkerBlock, WorkerStats};
 use crate::runtime::park::Parker;
 use crate::runtime::{block_on as thread_block_on, coop};
 use crate::task::list::OwnedTasks;
-use crate::task::pool::{self, PoolShared};
+use crate::task::pool::{self, PoolRef, PoolShared};
 use crate::task::{self, JoinHandle, Notified, Schedule, Task};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -38,7 +39,7 @@ pub(crate) struct Handle {
     waiting: Mutex<Vec<Arc<Parker>>>,
     woken: AtomicBool,
     block: WorkerBlock,
-    pool: Arc<PoolShared>,
+    pool: PoolRef,
     spawned_remote: AtomicU64,
     shutdown: AtomicBool,
 }
@@ -90,7 +91,7 @@ impl Handle {
             waiting: Mutex::new(Vec::new()),
             woken: AtomicBool::new(false),
             block: WorkerBlock::new(1),
-            pool: Arc::new(PoolShared::new()),
+            pool: PoolRef::new(PoolShared::new()),
             spawned_remote: AtomicU64::new(0),
             shutdown: AtomicBool::new(false),
         })
@@ -166,9 +167,6 @@ impl Handle {
         let mut core = cx.core.borrow_mut().take().expect("core present");
         core.clock.restart();
         for _ in 0..self.config.event_interval {
-            if self.woken.load(Acquire) {
-                break;
-            }
             core.tick = core.tick.wrapping_add(1);
             let Some(task) = self.next_task(&mut core) else {
                 *cx.core.borrow_mut() = Some(core);
@@ -182,6 +180,11 @@ impl Handle {
             core.stats.record_poll(ns);
             core.stats.completed += u64::from(completed);
             core.stats.budget_forced_yields += u64::from(exhausted && !completed);
+            // Checked after a task, not before: a main future that keeps waking itself still
+            // lets one task run per poll.
+            if self.woken.load(Acquire) {
+                break;
+            }
         }
         self.publish(&mut core);
         *cx.core.borrow_mut() = Some(core);

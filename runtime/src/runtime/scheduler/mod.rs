@@ -5,7 +5,7 @@ pub(crate) mod multi_thread;
 
 use super::blocking::BlockingPool;
 use super::metrics::RuntimeMetrics;
-use crate::loom::sync::Arc;
+use std::sync::Arc;
 use crate::task::{JoinHandle, SpawnMeta};
 use std::future::Future;
 

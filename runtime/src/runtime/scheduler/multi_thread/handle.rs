@@ -1,10 +1,11 @@
 //! The shared side of the multi-thread scheduler: what any thread may touch.
 
 use super::idle::Idle;
-use super::queue::{self, Remote};
+use super::queue::{self, Injector, Remote, Steal};
 use super::worker::{self, Core};
 use crate::loom::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
-use crate::loom::sync::{Arc, Mutex};
+use crate::loom::sync::Mutex;
+use std::sync::Arc;
 use crate::runtime::blocking::BlockingPool;
 use crate::runtime::config::Config;
 use crate::runtime::driver::Driver;
@@ -12,9 +13,8 @@ use crate::runtime::metrics::{PoolMetrics, RuntimeMetrics, WorkerBlock};
 use crate::runtime::park::Parker;
 use crate::runtime::scheduler;
 use crate::task::list::OwnedTasks;
-use crate::task::pool::PoolShared;
+use crate::task::pool::{PoolRef, PoolShared};
 use crate::task::{self, JoinHandle, Notified, Schedule, Task};
-use crossbeam_deque::{Injector, Steal};
 use std::future::Future;
 use crate::task::SpawnMeta;
 
@@ -30,7 +30,7 @@ pub(crate) struct Handle {
     pub(crate) blocking: BlockingPool,
     pub(crate) config: Arc<Config>,
     pub(super) blocks: Box<[WorkerBlock]>,
-    pub(super) pools: Mutex<Vec<Arc<PoolShared>>>,
+    pub(super) pools: Mutex<Vec<PoolRef>>,
     pub(super) spawned_remote: AtomicU64,
     pub(super) shutdown: AtomicBool,
     /// Cores of workers that exited on shutdown.

@@ -10,9 +10,9 @@
 //! model checks this wrapper's logic (slot displacement, stealing half, counts), not crossbeam's.
 
 #[cfg(not(loom))]
-use crossbeam_deque::{Steal, Stealer, Worker};
+pub(crate) use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 #[cfg(loom)]
-use loom_deque::{Steal, Stealer, Worker};
+pub(crate) use loom_deque::{Injector, Steal, Stealer, Worker};
 
 /// Tasks a worker may run from the LIFO slot in a row.
 pub(crate) const MAX_LIFO_POLLS: usize = 3;
@@ -146,6 +146,36 @@ pub(crate) mod loom_deque {
         }
         pub(crate) fn is_empty(&self) -> bool {
             self.0.lock().is_empty()
+        }
+    }
+
+    /// The global queue.
+    pub(crate) struct Injector<T>(Mutex<VecDeque<T>>);
+
+    impl<T> Injector<T> {
+        pub(crate) fn new() -> Self {
+            Injector(Mutex::new(VecDeque::new()))
+        }
+        pub(crate) fn push(&self, t: T) {
+            self.0.lock().push_back(t)
+        }
+        pub(crate) fn steal(&self) -> Steal<T> {
+            self.0.lock().pop_front().map_or(Steal::Empty, Steal::Success)
+        }
+        pub(crate) fn steal_batch_and_pop(&self, dst: &Worker<T>) -> Steal<T> {
+            let mut q = self.0.lock();
+            let Some(first) = q.pop_front() else { return Steal::Empty };
+            let n = q.len().div_ceil(2);
+            for t in q.drain(..n) {
+                dst.push(t);
+            }
+            Steal::Success(first)
+        }
+        pub(crate) fn is_empty(&self) -> bool {
+            self.0.lock().is_empty()
+        }
+        pub(crate) fn len(&self) -> usize {
+            self.0.lock().len()
         }
     }
 

@@ -12,10 +12,10 @@
 use super::handle::{Handle, Kind, Notif};
 use super::queue::{Local, MAX_LIFO_POLLS};
 use crate::loom::sync::atomic::Ordering::Acquire;
-use crate::loom::sync::Arc;
+use std::sync::Arc;
 use crate::runtime::metrics::{Clock, WorkerStats};
 use crate::runtime::{context, coop};
-use crate::task::pool::{self, PoolShared};
+use crate::task::pool::{self, PoolRef, PoolShared};
 use crate::util::rand::FastRand;
 use std::cell::{Cell, RefCell};
 use std::ptr;
@@ -140,7 +140,7 @@ pub(super) fn try_schedule_local(handle: &Handle, task: Notif, kind: Kind) -> Re
 
 /// Runs a worker on this thread until shutdown (or until its core is handed away).
 pub(super) fn run(handle: Arc<Handle>, core: Box<Core>) {
-    let pool = Arc::new(PoolShared::new());
+    let pool = PoolRef::new(PoolShared::new());
     handle.pools.lock().push(pool.clone());
     let _pool = pool::enter(pool);
     let _runtime = context::enter_runtime();
