@@ -65,3 +65,65 @@ impl Future for Forever {
         Poll::Pending
     }
 }
+
+/// Aborts the whole test process with a message if not dropped within `secs` seconds: a hang
+/// fails the run instead of stalling CI.
+pub struct Watchdog {
+    done: Option<std::sync::mpsc::Sender<()>>,
+}
+
+impl Watchdog {
+    pub fn new(name: &'static str, secs: u64) -> Watchdog {
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        std::thread::Builder::new()
+            .name(format!("watchdog-{name}"))
+            .spawn(move || {
+                if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                    rx.recv_timeout(std::time::Duration::from_secs(secs))
+                {
+                    eprintln!("WATCHDOG: test `{name}` still running after {secs} s: hung; aborting");
+                    std::process::abort();
+                }
+            })
+            .unwrap();
+        Watchdog { done: Some(tx) }
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        if let Some(tx) = self.done.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Polls the runtime's metrics until `ready` holds (workers publish their counters every
+/// `event_interval` ticks and when they park), for at most 10 s; panics with the last snapshot
+/// otherwise.
+pub fn settled_metrics(
+    rt: &Runtime,
+    what: &str,
+    ready: impl Fn(&zokio::runtime::RuntimeMetrics) -> bool,
+) -> zokio::runtime::RuntimeMetrics {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let m = rt.metrics();
+        if ready(&m) {
+            return m;
+        }
+        if std::time::Instant::now() > deadline {
+            panic!("metrics never reached `{what}` within 10 s: {m:#?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
+/// `n` scaled down by `div` in debug builds (the spec count is kept in release).
+pub const fn scaled(n: usize, div: usize) -> usize {
+    if cfg!(debug_assertions) {
+        n / div
+    } else {
+        n
+    }
+}
