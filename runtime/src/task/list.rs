@@ -9,7 +9,8 @@
 use super::raw::{Header, RawTask};
 use super::{Notified, Schedule, Task};
 use crate::loom::cell::UnsafeCell;
-use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
+use crate::loom::sync::atomic::{AtomicBool, Ordering::*};
+use crossbeam_utils::CachePadded;
 use crate::loom::sync::Mutex;
 use std::marker::PhantomData;
 use std::ptr::NonNull;
@@ -41,6 +42,7 @@ unsafe fn links(t: NonNull<Header>) -> *mut Links {
 
 struct Shard {
     head: Option<NonNull<Header>>,
+    len: usize,
 }
 
 // SAFETY: the raw pointers are only followed under the shard's lock.
@@ -48,28 +50,31 @@ unsafe impl Send for Shard {}
 
 /// The list of every live task of one runtime.
 pub(crate) struct OwnedTasks<S: 'static> {
-    shards: Box<[Mutex<Shard>]>,
+    /// Each shard on its own cache line: workers lock different shards at once.
+    shards: Box<[CachePadded<Mutex<Shard>>]>,
     mask: usize,
     closed: AtomicBool,
-    len: AtomicUsize,
     _p: PhantomData<S>,
 }
+
+/// Task ids are handed to threads in blocks of this many (see `id.rs`); dividing by it maps a
+/// thread's spawns to one shard, so the spawning worker mostly locks a shard nobody else uses.
+const ID_BLOCK_SHIFT: u32 = 10;
 
 impl<S: Schedule> OwnedTasks<S> {
     /// A list with at least `shards` shards (rounded up to a power of two).
     pub(crate) fn new(shards: usize) -> Self {
         let n = shards.max(1).next_power_of_two();
         OwnedTasks {
-            shards: (0..n).map(|_| Mutex::new(Shard { head: None })).collect(),
+            shards: (0..n).map(|_| CachePadded::new(Mutex::new(Shard { head: None, len: 0 }))).collect(),
             mask: n - 1,
             closed: AtomicBool::new(false),
-            len: AtomicUsize::new(0),
             _p: PhantomData,
         }
     }
 
     fn shard_of(&self, t: &RawTask) -> &Mutex<Shard> {
-        &self.shards[t.header().id.as_u64() as usize & self.mask]
+        &self.shards[(t.header().id.as_u64() >> ID_BLOCK_SHIFT) as usize & self.mask]
     }
 
     /// Adds a new task. If the list is closed, the task is cancelled at once and `None` returned
@@ -81,8 +86,8 @@ impl<S: Schedule> OwnedTasks<S> {
             if !self.closed.load(Acquire) {
                 // SAFETY: we hold the shard lock; the task is new and unlinked.
                 unsafe { push_front(&mut shard, raw.header_ptr()) };
+                shard.len += 1;
                 std::mem::forget(task);
-                self.len.fetch_add(1, Relaxed);
                 return Some(notified);
             }
         }
@@ -100,8 +105,8 @@ impl<S: Schedule> OwnedTasks<S> {
         if !unsafe { unlink(&mut shard, raw.header_ptr()) } {
             return None;
         }
+        shard.len -= 1;
         drop(shard);
-        self.len.fetch_sub(1, Relaxed);
         Some(Task::from_raw(raw))
     }
 
@@ -115,9 +120,9 @@ impl<S: Schedule> OwnedTasks<S> {
                     let Some(head) = s.head else { break };
                     // SAFETY: we hold the lock and `head` is linked in this shard.
                     unsafe { unlink(&mut s, head) };
+                    s.len -= 1;
                     head
                 };
-                self.len.fetch_sub(1, Relaxed);
                 // SAFETY: we took the list's reference by unlinking.
                 unsafe { RawTask::from_raw(next).shutdown() };
             }
@@ -129,11 +134,12 @@ impl<S: Schedule> OwnedTasks<S> {
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.len.load(Acquire) == 0
+        self.len() == 0
     }
 
+    /// Tasks in the list (takes each shard's lock in turn: for metrics, not hot paths).
     pub(crate) fn len(&self) -> usize {
-        self.len.load(Relaxed)
+        self.shards.iter().map(|s| s.lock().len).sum()
     }
 }
 

@@ -1,21 +1,23 @@
 //! The task-cell pool: per-thread free lists by size class, with a lock-free way home.
 //!
-//! Each worker thread installs a [`LocalPool`] (through [`enter`]). A spawn on that thread takes a
-//! cell of the right size class from the thread's free list (a *hit*), or from the global allocator
-//! (a *miss*). The cell remembers its home pool. When the task is freed:
+//! Each worker thread installs a pool (through [`enter`]). A spawn on that thread takes a cell of
+//! the right size class from the thread's free list (a *hit*), or from the global allocator (a
+//! *miss*). The cell remembers its home pool. When the task is freed:
 //!
 //! - on its home thread, the cell goes back on the local free list (no atomic operation);
 //! - on any other thread, it is pushed onto the home pool's *remote* stack for its class, a Treiber
 //!   stack (`AtomicPtr` head, CAS push). The owner takes the whole stack with one `swap(null)` when
-//!   its local list runs dry, so there is no pop race and no ABA problem.
+//!   its local list runs dry, so there is no pop race and no ABA problem, and adopts it as a chain
+//!   it pops lazily (walking it at once would touch every cold cell).
 //!
-//! A cell holds one strong count of its home [`PoolShared`], so the shared part outlives every cell
-//! that may still be sent home; when the last count goes, `Drop` frees whatever is still stacked.
-//! Cells larger than the largest class, over-aligned ones, and cells allocated on threads without a
-//! pool go straight to the global allocator.
+//! Pools are never freed: when a thread stops being a worker its pool goes on a global spare list
+//! and the next worker thread takes it over, remote stack and all. So a cell's home pointer stays
+//! valid for as long as the process lives, with no reference count per cell; the number of pools
+//! is the largest number of worker threads that ever ran at once. Cells larger than the largest
+//! class, over-aligned ones, and cells allocated on threads without a pool go straight to the
+//! global allocator.
 
 use crate::loom::sync::atomic::{AtomicPtr, AtomicU64, Ordering::*};
-use crate::loom::sync::Arc;
 use std::alloc::{alloc, dealloc as free, handle_alloc_error, Layout};
 use std::cell::RefCell;
 use std::ptr::{self, NonNull};
@@ -28,7 +30,7 @@ const CLASSES: usize = CLASS_SIZES.len();
 const BLOCK_ALIGN: usize = 64;
 /// Class index meaning "not pooled".
 pub(crate) const UNPOOLED: u8 = u8::MAX;
-/// Most cells a thread keeps cached per class.
+/// Most cells a thread keeps cached per class on its local list.
 #[cfg(not(loom))]
 const LOCAL_CAP: u32 = 4096;
 #[cfg(loom)]
@@ -54,26 +56,17 @@ fn block_layout(class: u8) -> Layout {
     Layout::from_size_align(CLASS_SIZES[class as usize], BLOCK_ALIGN).expect("valid class layout")
 }
 
-/// A shared reference to a pool (the loom facade's `Arc`, so the loom model can check it).
-pub(crate) type PoolRef = Arc<PoolShared>;
-
 /// A free block, reinterpreted as a stack node.
 struct FreeNode {
     next: *mut FreeNode,
 }
 
-/// Where a cell goes when freed: its pool (one strong count owned by the cell) and size class.
+/// Where a cell goes when freed: its pool and size class.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Home {
-    pool: Option<NonNull<PoolShared>>,
+    pool: Option<&'static PoolShared>,
     class: u8,
 }
-
-// SAFETY: `Home` only carries a pointer to a `PoolShared`, which is `Sync`; the strong count it owns
-// may be released from any thread.
-unsafe impl Send for Home {}
-// SAFETY: as above; `Home` is a plain copyable token.
-unsafe impl Sync for Home {}
 
 /// The part of a thread's pool other threads may touch: remote stacks and published counters.
 #[derive(Debug)]
@@ -84,7 +77,7 @@ pub(crate) struct PoolShared {
 }
 
 // SAFETY: the raw pointers in `remote` are only reached through atomics; the nodes they point to
-// are free blocks owned by whoever pops them.
+// are free blocks owned by whoever takes them.
 unsafe impl Send for PoolShared {}
 // SAFETY: as above.
 unsafe impl Sync for PoolShared {}
@@ -96,11 +89,11 @@ pub(crate) struct PoolStats {
     pub(crate) hits: AtomicU64,
     /// Allocations that went to the global allocator.
     pub(crate) misses: AtomicU64,
-    /// Cells handed out and not yet returned to this pool.
+    /// Cells handed out and not yet back on a local list or reused.
     pub(crate) in_use: AtomicU64,
-    /// Bytes cached in this thread's free lists.
+    /// Bytes cached in the owner's local lists.
     pub(crate) bytes_held: AtomicU64,
-    /// Cells that came home from other threads.
+    /// Cells that came home from other threads and were reused.
     pub(crate) remote_frees: AtomicU64,
 }
 
@@ -128,32 +121,35 @@ impl PoolShared {
         }
     }
 
-    /// Takes the whole remote stack of `class` (owner only, or `Drop`).
+    /// Takes the whole remote stack of `class` (the owner only).
     fn take_remote(&self, class: u8) -> *mut FreeNode {
+        if self.remote[class as usize].load(Relaxed).is_null() {
+            return ptr::null_mut();
+        }
         self.remote[class as usize].swap(ptr::null_mut(), Acquire)
     }
 }
 
-impl Drop for PoolShared {
-    fn drop(&mut self) {
-        for class in 0..CLASSES as u8 {
-            let mut node = self.take_remote(class);
-            while !node.is_null() {
-                // SAFETY: every node on the stack is a free block of this class, owned by the stack.
-                let next = unsafe { (*node).next };
-                // SAFETY: the block was allocated with `block_layout(class)`.
-                unsafe { free(node.cast(), block_layout(class)) };
-                node = next;
-            }
-        }
-    }
+/// Pools no thread owns right now.
+static SPARE: std::sync::Mutex<Vec<&'static PoolShared>> = std::sync::Mutex::new(Vec::new());
+
+fn acquire_pool() -> &'static PoolShared {
+    let spare = SPARE.lock().unwrap_or_else(|e| e.into_inner()).pop();
+    let pool = spare.unwrap_or_else(|| Box::leak(Box::new(PoolShared::new())));
+    // A new owner starts its own hit and miss counts; cells in use stay counted.
+    pool.stats.hits.store(0, Relaxed);
+    pool.stats.misses.store(0, Relaxed);
+    pool.stats.remote_frees.store(0, Relaxed);
+    pool
 }
 
 /// A thread's own free lists.
 struct LocalPool {
-    shared: Arc<PoolShared>,
+    shared: &'static PoolShared,
     heads: [*mut FreeNode; CLASSES],
     lens: [u32; CLASSES],
+    /// Chains taken from the remote stacks, popped lazily.
+    chains: [*mut FreeNode; CLASSES],
     hits: u64,
     misses: u64,
     in_use: u64,
@@ -166,33 +162,55 @@ thread_local! {
 }
 
 /// Installs a pool on this thread until the guard drops. Nested calls keep the outer pool.
-pub(crate) fn enter(shared: Arc<PoolShared>) -> EnterGuard {
-    let installed = LOCAL.with(|l| {
+pub(crate) fn enter() -> EnterGuard {
+    enter_inner(false)
+}
+
+fn enter_inner(fresh: bool) -> EnterGuard {
+    LOCAL.with(|l| {
         let mut l = l.borrow_mut();
-        if l.is_some() {
-            return false;
+        if let Some(p) = l.as_ref() {
+            return EnterGuard { installed: false, pool: p.shared };
         }
-        // A pool may be entered again (a current-thread runtime's, once per `block_on`): carry
-        // its counters on from what was published.
-        let s = &shared.stats;
+        let shared = if fresh { Box::leak(Box::new(PoolShared::new())) } else { acquire_pool() };
         *l = Some(LocalPool {
-            hits: s.hits.load(Relaxed),
-            misses: s.misses.load(Relaxed),
-            in_use: s.in_use.load(Relaxed),
-            bytes_held: 0,
-            remote_frees: s.remote_frees.load(Relaxed),
+            in_use: shared.stats.in_use.load(Relaxed),
             shared,
             heads: [ptr::null_mut(); CLASSES],
             lens: [0; CLASSES],
+            chains: [ptr::null_mut(); CLASSES],
+            hits: 0,
+            misses: 0,
+            bytes_held: 0,
+            remote_frees: 0,
         });
-        true
-    });
-    EnterGuard { installed }
+        EnterGuard { installed: true, pool: shared }
+    })
 }
 
-/// Removes the thread's pool on drop, returning its cached blocks to the global allocator.
+/// Publishes this thread's pool counters (workers call it at maintenance and before parking).
+pub(crate) fn publish() {
+    let _ = LOCAL.try_with(|l| {
+        if let Ok(l) = l.try_borrow() {
+            if let Some(p) = l.as_ref() {
+                p.publish();
+            }
+        }
+    });
+}
+
+/// Removes the thread's pool on drop, returning its cached blocks to the global allocator and
+/// the pool to the spare list.
 pub(crate) struct EnterGuard {
     installed: bool,
+    pool: &'static PoolShared,
+}
+
+impl EnterGuard {
+    /// The pool this thread uses, for metrics.
+    pub(crate) fn pool(&self) -> &'static PoolShared {
+        self.pool
+    }
 }
 
 impl Drop for EnterGuard {
@@ -200,26 +218,32 @@ impl Drop for EnterGuard {
         if !self.installed {
             return;
         }
-        let pool = LOCAL.with(|l| l.borrow_mut().take());
-        if let Some(mut pool) = pool {
-            for class in 0..CLASSES as u8 {
-                free_list(pool.heads[class as usize], class);
-                pool.heads[class as usize] = ptr::null_mut();
-            }
-            pool.bytes_held = 0;
-            pool.publish();
+        let Ok(Some(mut pool)) = LOCAL.try_with(|l| l.borrow_mut().take()) else { return };
+        for class in 0..CLASSES {
+            free_list(pool.heads[class], class as u8);
+            // Blocks on an adopted chain were in use until now; they leave the pool.
+            pool.in_use -= free_list(pool.chains[class], class as u8);
+            pool.heads[class] = ptr::null_mut();
+            pool.chains[class] = ptr::null_mut();
         }
+        pool.bytes_held = 0;
+        pool.publish();
+        SPARE.lock().unwrap_or_else(|e| e.into_inner()).push(pool.shared);
     }
 }
 
-fn free_list(mut node: *mut FreeNode, class: u8) {
+/// Frees every block of a list; returns how many.
+fn free_list(mut node: *mut FreeNode, class: u8) -> u64 {
+    let mut n = 0;
     while !node.is_null() {
         // SAFETY: nodes of a free list are free blocks of `class`, owned by the list.
         let next = unsafe { (*node).next };
         // SAFETY: allocated with `block_layout(class)`.
         unsafe { free(node.cast(), block_layout(class)) };
         node = next;
+        n += 1;
     }
+    n
 }
 
 impl LocalPool {
@@ -232,36 +256,29 @@ impl LocalPool {
         s.remote_frees.store(self.remote_frees, Relaxed);
     }
 
+    #[inline]
     fn pop(&mut self, class: u8) -> Option<NonNull<u8>> {
         let c = class as usize;
-        if self.heads[c].is_null() {
-            self.refill_from_remote(class);
+        if let Some(node) = NonNull::new(self.heads[c]) {
+            // SAFETY: a node on our free list is a free block we own.
+            self.heads[c] = unsafe { node.as_ref().next };
+            self.lens[c] -= 1;
+            self.bytes_held -= CLASS_SIZES[c] as u64;
+            self.in_use += 1;
+            return Some(node.cast());
         }
-        let node = NonNull::new(self.heads[c])?;
-        // SAFETY: a node on our free list is a free block we own.
-        self.heads[c] = unsafe { node.as_ref().next };
-        self.lens[c] = self.lens[c].saturating_sub(1);
-        self.bytes_held -= CLASS_SIZES[c] as u64;
+        if self.chains[c].is_null() {
+            self.chains[c] = self.shared.take_remote(class);
+        }
+        let node = NonNull::new(self.chains[c])?;
+        // SAFETY: a node of an adopted chain is a free block we own.
+        self.chains[c] = unsafe { node.as_ref().next };
+        // It was counted in use until its remote free; now it is in use again.
+        self.remote_frees += 1;
         Some(node.cast())
     }
 
-    fn refill_from_remote(&mut self, class: u8) {
-        let mut node = self.shared.take_remote(class);
-        let c = class as usize;
-        while !node.is_null() {
-            // SAFETY: nodes taken from the remote stack are now ours.
-            let next = unsafe { (*node).next };
-            // SAFETY: as above; relinking onto the local list.
-            unsafe { (*node).next = self.heads[c] };
-            self.heads[c] = node;
-            self.lens[c] += 1;
-            self.bytes_held += CLASS_SIZES[c] as u64;
-            self.remote_frees += 1;
-            self.in_use -= 1;
-            node = next;
-        }
-    }
-
+    #[inline]
     fn push(&mut self, class: u8, block: NonNull<u8>) {
         let c = class as usize;
         self.in_use -= 1;
@@ -280,32 +297,31 @@ impl LocalPool {
 }
 
 /// Allocates a block for `layout` (size class `class`), from this thread's pool when it has one.
+#[inline]
 pub(crate) fn alloc_cell(layout: Layout, class: u8) -> (NonNull<u8>, Home) {
-    if class != UNPOOLED {
-        let got = LOCAL.try_with(|l| {
-            let mut l = l.try_borrow_mut().ok()?;
-            let pool = l.as_mut()?;
-            let block = match pool.pop(class) {
-                Some(b) => {
-                    pool.hits += 1;
-                    b
-                }
-                None => {
-                    pool.misses += 1;
-                    raw_alloc(block_layout(class))
-                }
-            };
-            pool.in_use += 1;
-            pool.publish();
-            let home = NonNull::new(Arc::into_raw(pool.shared.clone()).cast_mut()).expect("Arc pointer");
-            Some((block, Home { pool: Some(home), class }))
-        });
-        if let Ok(Some(got)) = got {
-            return got;
-        }
-        return (raw_alloc(block_layout(class)), Home { pool: None, class });
+    if class == UNPOOLED {
+        return (raw_alloc(layout), Home { pool: None, class });
     }
-    (raw_alloc(layout), Home { pool: None, class: UNPOOLED })
+    let got = LOCAL.try_with(|l| {
+        let mut l = l.try_borrow_mut().ok()?;
+        let pool = l.as_mut()?;
+        let block = match pool.pop(class) {
+            Some(b) => {
+                pool.hits += 1;
+                b
+            }
+            None => {
+                pool.misses += 1;
+                pool.in_use += 1;
+                raw_alloc(block_layout(class))
+            }
+        };
+        Some((block, Home { pool: Some(pool.shared), class }))
+    });
+    match got {
+        Ok(Some(got)) => got,
+        _ => (raw_alloc(block_layout(class)), Home { pool: None, class }),
+    }
 }
 
 fn raw_alloc(layout: Layout) -> NonNull<u8> {
@@ -318,6 +334,7 @@ fn raw_alloc(layout: Layout) -> NonNull<u8> {
 ///
 /// # Safety
 /// `block` came from `alloc_cell(layout, home.class)` with this `home`, and is freed once.
+#[inline]
 pub(crate) unsafe fn dealloc_cell(block: NonNull<u8>, layout: Layout, home: Home) {
     let Some(pool) = home.pool else {
         let layout = if home.class == UNPOOLED { layout } else { block_layout(home.class) };
@@ -325,23 +342,19 @@ pub(crate) unsafe fn dealloc_cell(block: NonNull<u8>, layout: Layout, home: Home
         unsafe { free(block.as_ptr(), layout) };
         return;
     };
-    // SAFETY: the cell owns one strong count of its home pool (taken in `alloc_cell`).
-    let shared = unsafe { Arc::from_raw(pool.as_ptr().cast_const()) };
     let local = LOCAL.try_with(|l| {
         let Ok(mut l) = l.try_borrow_mut() else { return false };
         match l.as_mut() {
-            Some(p) if ptr::eq(Arc::as_ptr(&p.shared), pool.as_ptr()) => {
+            Some(p) if ptr::eq(p.shared, pool) => {
                 p.push(home.class, block);
-                p.publish();
                 true
             }
             _ => false,
         }
     });
     if local != Ok(true) {
-        shared.push_remote(home.class, block);
+        pool.push_remote(home.class, block);
     }
-    drop(shared);
 }
 
 #[cfg(all(test, not(loom)))]
@@ -359,33 +372,39 @@ mod tests {
 
     #[test]
     fn local_free_is_reused_and_remote_free_comes_home() {
-        let shared = Arc::new(PoolShared::new());
-        let _g = enter(shared.clone());
-        let layout = Layout::from_size_align(100, 8).unwrap();
-        let class = class_of(layout);
-        let (a, ha) = alloc_cell(layout, class);
-        // SAFETY: freed once, with the home it was given.
-        unsafe { dealloc_cell(a, layout, ha) };
-        let (b, hb) = alloc_cell(layout, class);
-        assert_eq!(a, b, "a locally freed cell is reused");
-        let b_addr = b.as_ptr() as usize;
-        std::thread::spawn(move || {
-            let b = NonNull::new(b_addr as *mut u8).unwrap();
-            // SAFETY: freed once, on another thread: goes to the remote stack.
-            unsafe { dealloc_cell(b, layout, hb) };
+        std::thread::spawn(|| {
+            let guard = enter_inner(true);
+            let shared = guard.pool();
+            let layout = Layout::from_size_align(100, 8).unwrap();
+            let class = class_of(layout);
+            let (a, ha) = alloc_cell(layout, class);
+            // SAFETY: freed once, with the home it was given.
+            unsafe { dealloc_cell(a, layout, ha) };
+            let (b, hb) = alloc_cell(layout, class);
+            assert_eq!(a, b, "a locally freed cell is reused");
+            let b_addr = b.as_ptr() as usize;
+            std::thread::spawn(move || {
+                let b = NonNull::new(b_addr as *mut u8).unwrap();
+                // SAFETY: freed once, on another thread: goes to the remote stack.
+                unsafe { dealloc_cell(b, layout, hb) };
+            })
+            .join()
+            .unwrap();
+            let (c, hc) = alloc_cell(layout, class);
+            assert_eq!(c.as_ptr() as usize, b_addr, "the remotely freed cell came home");
+            publish();
+            assert_eq!(shared.stats.hits.load(Relaxed), 2);
+            assert_eq!(shared.stats.misses.load(Relaxed), 1);
+            assert_eq!(shared.stats.in_use.load(Relaxed), 1);
+            assert_eq!(shared.stats.remote_frees.load(Relaxed), 1);
+            // SAFETY: freed once.
+            unsafe { dealloc_cell(c, layout, hc) };
+            publish();
+            assert_eq!(shared.stats.in_use.load(Relaxed), 0);
+            assert_eq!(shared.stats.bytes_held.load(Relaxed), 128);
         })
         .join()
         .unwrap();
-        let (c, hc) = alloc_cell(layout, class);
-        assert_eq!(c.as_ptr() as usize, b_addr, "the remotely freed cell came home");
-        assert_eq!(shared.stats.hits.load(Relaxed), 2);
-        assert_eq!(shared.stats.misses.load(Relaxed), 1);
-        assert_eq!(shared.stats.in_use.load(Relaxed), 1);
-        assert_eq!(shared.stats.remote_frees.load(Relaxed), 1);
-        // SAFETY: freed once.
-        unsafe { dealloc_cell(c, layout, hc) };
-        assert_eq!(shared.stats.in_use.load(Relaxed), 0);
-        assert_eq!(Arc::strong_count(&shared), 2);
     }
 }
 

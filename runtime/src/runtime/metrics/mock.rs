@@ -55,29 +55,23 @@ impl WorkerStats {
     }
 
     #[inline(always)]
+    pub(crate) fn poll_started(&mut self) {}
+
+    #[inline(always)]
+    pub(crate) fn poll_ended(&mut self) {}
+
+    #[inline(always)]
     pub(crate) fn record_poll(&mut self, _ns: u64) {}
+
+    #[inline(always)]
+    pub(crate) fn stretch_started(&mut self) {}
+
+    #[inline(always)]
+    pub(crate) fn stretch_ended(&mut self) {}
 
     #[inline(always)]
     pub(crate) fn record_steal(&mut self, _victim: usize, _count: u64) {}
 
     #[inline(always)]
     pub(crate) fn publish(&self, _block: &WorkerBlock) {}
-}
-
-/// Stand-in poll clock: never reads the time.
-#[derive(Debug)]
-pub(crate) struct Clock;
-
-impl Clock {
-    pub(crate) fn new() -> Clock {
-        Clock
-    }
-
-    #[inline(always)]
-    pub(crate) fn restart(&mut self) {}
-
-    #[inline(always)]
-    pub(crate) fn lap(&mut self) -> u64 {
-        0
-    }
 }

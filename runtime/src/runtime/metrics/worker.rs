@@ -46,7 +46,18 @@ pub(crate) struct WorkerStats {
     pub(crate) budget_forced_yields: u64,
     poll_hist: [u64; POLL_BUCKETS],
     stolen_from: Box<[u64]>,
+    /// Bucket of the last timed poll; untimed polls are counted in it.
+    last_bucket: usize,
+    /// When the current timed poll started, if it is timed.
+    poll_start: Option<Instant>,
+    /// When the current busy stretch (since unpark or the last maintenance) started.
+    stretch_start: Instant,
 }
+
+/// One poll in this many is timed (two clock reads); the others are counted in the bucket of
+/// the last timed poll. So the histogram's total is exactly the poll count, its shape is sampled,
+/// and the clock costs an eighth of a read per poll.
+pub(crate) const POLL_SAMPLE: u64 = 16;
 
 impl WorkerBlock {
     pub(crate) fn new(workers: usize) -> WorkerBlock {
@@ -110,15 +121,50 @@ impl WorkerStats {
             budget_forced_yields: 0,
             poll_hist: [0; POLL_BUCKETS],
             stolen_from: vec![0; workers].into_boxed_slice(),
+            last_bucket: 0,
+            poll_start: None,
+            stretch_start: Instant::now(),
         }
     }
 
-    /// Records one poll that took `ns` nanoseconds.
+    /// A poll starts: every `POLL_SAMPLE`-th one is timed.
     #[inline]
-    pub(crate) fn record_poll(&mut self, ns: u64) {
+    pub(crate) fn poll_started(&mut self) {
+        if self.polls % POLL_SAMPLE == 0 {
+            self.poll_start = Some(Instant::now());
+        }
+    }
+
+    /// The poll ended.
+    #[inline]
+    pub(crate) fn poll_ended(&mut self) {
+        if let Some(start) = self.poll_start.take() {
+            self.last_bucket = bucket_of(start.elapsed().as_nanos() as u64);
+        }
         self.polls += 1;
-        self.busy_ns += ns;
-        self.poll_hist[bucket_of(ns)] += 1;
+        self.poll_hist[self.last_bucket] += 1;
+    }
+
+    /// Records one poll of a known duration (tests, and callers that timed it themselves).
+    pub(crate) fn record_poll(&mut self, ns: u64) {
+        self.last_bucket = bucket_of(ns);
+        self.polls += 1;
+        self.poll_hist[self.last_bucket] += 1;
+    }
+
+    /// A busy stretch starts (the worker woke up).
+    #[inline]
+    pub(crate) fn stretch_started(&mut self) {
+        self.stretch_start = Instant::now();
+    }
+
+    /// Adds the busy stretch so far to `busy_ns` and starts a new one (at maintenance and
+    /// before parking).
+    #[inline]
+    pub(crate) fn stretch_ended(&mut self) {
+        let now = Instant::now();
+        self.busy_ns += now.saturating_duration_since(self.stretch_start).as_nanos() as u64;
+        self.stretch_start = now;
     }
 
     /// Records a successful steal of `count` tasks (including the one run at once) from `victim`.
@@ -153,34 +199,6 @@ impl WorkerStats {
     }
 }
 
-/// The poll clock: one reading per poll. The reading taken after a poll is the start of the next
-/// one, so a poll's time includes taking it off the queue (tens of nanoseconds).
-#[derive(Debug)]
-pub(crate) struct Clock {
-    last: Instant,
-}
-
-impl Clock {
-    pub(crate) fn new() -> Clock {
-        Clock { last: Instant::now() }
-    }
-
-    /// Restarts the clock (after parking or any pause that is not a poll).
-    #[inline]
-    pub(crate) fn restart(&mut self) {
-        self.last = Instant::now();
-    }
-
-    /// Ends the current poll: returns its duration in ns and starts the next.
-    #[inline]
-    pub(crate) fn lap(&mut self) -> u64 {
-        let now = Instant::now();
-        let ns = now.saturating_duration_since(self.last).as_nanos() as u64;
-        self.last = now;
-        ns
-    }
-}
-
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
@@ -192,13 +210,19 @@ mod tests {
         for ns in [0, 10, 2_000, 5_000_000] {
             s.record_poll(ns);
         }
+        for _ in 0..3 * POLL_SAMPLE {
+            s.poll_started();
+            s.poll_ended();
+        }
         s.record_steal(2, 5);
         s.parks = 7;
+        s.busy_ns = 11;
         s.publish(&block);
         let m = block.snapshot(1);
-        assert_eq!(m.polls, 4);
-        assert_eq!(m.poll_time_histogram.iter().sum::<u64>(), 4);
-        assert_eq!(m.busy_ns, 5_002_010);
+        assert_eq!(m.polls, 4 + 3 * POLL_SAMPLE);
+        assert_eq!(m.poll_time_histogram.iter().sum::<u64>(), m.polls);
+        assert_eq!(m.poll_time_histogram[bucket_of(2_000)], 1);
+        assert_eq!(m.busy_ns, 11);
         assert_eq!(m.stolen_from, vec![0, 0, 5]);
         assert_eq!((m.steal_operations, m.tasks_stolen, m.parks), (1, 5, 7));
     }
@@ -222,9 +246,11 @@ mod loom_tests {
             let writer = loom::thread::spawn(move || {
                 let mut s = WorkerStats::new(1);
                 s.record_poll(100);
+                s.busy_ns += 100;
                 p.store(s.polls, Relaxed);
                 b.store(s.busy_ns, Relaxed);
                 s.record_poll(5_000);
+                s.busy_ns += 5_000;
                 p.store(s.polls, Relaxed);
                 b.store(s.busy_ns, Relaxed);
             });

@@ -11,11 +11,11 @@ use std::sync::Arc;
 use crate::runtime::blocking::BlockingPool;
 use crate::runtime::config::Config;
 use crate::runtime::driver::Driver;
-use crate::runtime::metrics::{Clock, RuntimeMetrics, WorkerBlock, WorkerStats};
+use crate::runtime::metrics::{RuntimeMetrics, WorkerBlock, WorkerStats};
 use crate::runtime::park::Parker;
 use crate::runtime::{block_on as thread_block_on, coop};
 use crate::task::list::OwnedTasks;
-use crate::task::pool::{self, PoolRef, PoolShared};
+use crate::task::pool::{self, PoolShared};
 use crate::task::{self, JoinHandle, Notified, Schedule, Task};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -39,7 +39,7 @@ pub(crate) struct Handle {
     waiting: Mutex<Vec<Arc<Parker>>>,
     woken: AtomicBool,
     block: WorkerBlock,
-    pool: PoolRef,
+    pools: Mutex<Vec<&'static PoolShared>>,
     spawned_remote: AtomicU64,
     shutdown: AtomicBool,
 }
@@ -48,7 +48,6 @@ struct Core {
     tasks: VecDeque<Notif>,
     tick: u32,
     stats: WorkerStats,
-    clock: Clock,
 }
 
 struct CtContext {
@@ -79,7 +78,6 @@ impl Handle {
             tasks: VecDeque::with_capacity(64),
             tick: 0,
             stats: WorkerStats::new(1),
-            clock: Clock::new(),
         });
         Arc::new(Handle {
             inject: Mutex::new(VecDeque::new()),
@@ -91,7 +89,7 @@ impl Handle {
             waiting: Mutex::new(Vec::new()),
             woken: AtomicBool::new(false),
             block: WorkerBlock::new(1),
-            pool: PoolRef::new(PoolShared::new()),
+            pools: Mutex::new(Vec::new()),
             spawned_remote: AtomicU64::new(0),
             shutdown: AtomicBool::new(false),
         })
@@ -144,7 +142,7 @@ impl Handle {
     }
 
     fn drive<F: Future>(self: &Arc<Self>, core: Box<Core>, mut future: std::pin::Pin<&mut F>) -> F::Output {
-        let _pool = pool::enter(self.pool.clone());
+        let _pool = self.enter_pool();
         let cx = CtContext { handle: self.clone(), core: RefCell::new(Some(core)) };
         let prev = CURRENT.with(|c| c.replace(&cx));
         let _restore = RestoreOnDrop { cx: &cx, prev };
@@ -165,7 +163,6 @@ impl Handle {
     /// Runs up to `event_interval` tasks, then maintenance; parks if there is nothing to do.
     fn run_batch(&self, cx: &CtContext) {
         let mut core = cx.core.borrow_mut().take().expect("core present");
-        core.clock.restart();
         for _ in 0..self.config.event_interval {
             core.tick = core.tick.wrapping_add(1);
             let Some(task) = self.next_task(&mut core) else {
@@ -173,11 +170,11 @@ impl Handle {
                 self.park(cx);
                 return;
             };
+            core.stats.poll_started();
             *cx.core.borrow_mut() = Some(core);
             let (completed, exhausted) = coop::budget(|| task.run());
             core = cx.core.borrow_mut().take().expect("core present");
-            let ns = core.clock.lap();
-            core.stats.record_poll(ns);
+            core.stats.poll_ended();
             core.stats.completed += u64::from(completed);
             core.stats.budget_forced_yields += u64::from(exhausted && !completed);
             // Checked after a task, not before: a main future that keeps waking itself still
@@ -186,6 +183,7 @@ impl Handle {
                 break;
             }
         }
+        core.stats.stretch_ended();
         self.publish(&mut core);
         *cx.core.borrow_mut() = Some(core);
         self.driver.maintain();
@@ -205,6 +203,7 @@ impl Handle {
             let mut core = cx.core.borrow_mut();
             let core = core.as_mut().expect("core present");
             core.stats.parks += 1;
+            core.stats.stretch_ended();
             self.publish(core);
         }
         if !self.woken.load(Acquire) && self.inject.lock().is_empty() {
@@ -214,12 +213,24 @@ impl Handle {
         }
         if let Some(core) = cx.core.borrow_mut().as_mut() {
             core.stats.unparks += 1;
+            core.stats.stretch_started();
         }
     }
 
     fn publish(&self, core: &mut Core) {
         core.stats.local_queue_depth = core.tasks.len() as u64;
         core.stats.publish(&self.block);
+        pool::publish();
+    }
+
+    /// Installs a task-cell pool on this thread and records it for metrics.
+    fn enter_pool(&self) -> pool::EnterGuard {
+        let g = pool::enter();
+        let mut pools = self.pools.lock();
+        if !pools.iter().any(|p| std::ptr::eq(*p, g.pool())) {
+            pools.push(g.pool());
+        }
+        g
     }
 
     /// Puts the core back and lets a waiting `block_on` take it.
@@ -236,7 +247,7 @@ impl Handle {
             return;
         }
         let core = self.core.lock().take();
-        let _pool = pool::enter(self.pool.clone());
+        let _pool = self.enter_pool();
         let cx = CtContext { handle: self.clone(), core: RefCell::new(core) };
         let prev = CURRENT.with(|c| c.replace(&cx));
         let _restore = RestoreOnDrop { cx: &cx, prev };
@@ -264,7 +275,7 @@ impl Handle {
             blocking_threads: threads,
             idle_blocking_threads: idle,
             blocking_queue_depth: queued,
-            pools: vec![super::multi_thread_pool_metrics(&self.pool)],
+            pools: self.pools.lock().iter().map(|p| super::multi_thread_pool_metrics(p)).collect(),
         }
     }
 }

@@ -13,7 +13,7 @@ use crate::runtime::metrics::{PoolMetrics, RuntimeMetrics, WorkerBlock};
 use crate::runtime::park::Parker;
 use crate::runtime::scheduler;
 use crate::task::list::OwnedTasks;
-use crate::task::pool::{PoolRef, PoolShared};
+use crate::task::pool::PoolShared;
 use crate::task::{self, JoinHandle, Notified, Schedule, Task};
 use std::future::Future;
 use crate::task::SpawnMeta;
@@ -30,7 +30,7 @@ pub(crate) struct Handle {
     pub(crate) blocking: BlockingPool,
     pub(crate) config: Arc<Config>,
     pub(super) blocks: Box<[WorkerBlock]>,
-    pub(super) pools: Mutex<Vec<PoolRef>>,
+    pub(super) pools: Mutex<Vec<&'static PoolShared>>,
     pub(super) spawned_remote: AtomicU64,
     pub(super) shutdown: AtomicBool,
     /// Cores of workers that exited on shutdown.

@@ -9,7 +9,7 @@
 //! change (both sides order their queue access and their RMW on the word with SeqCst), so either
 //! the producer sees a sleeper to wake, or the parking worker sees the work.
 
-use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use crate::loom::sync::atomic::{fence, AtomicUsize, Ordering::*};
 use crate::loom::sync::Mutex;
 
 const UNPARK_SHIFT: usize = 16;
@@ -45,8 +45,11 @@ impl Idle {
     }
 
     fn should_wake(&self) -> bool {
-        // An RMW rather than a load: it takes part in the SeqCst order with the parking side.
-        let s = self.state.fetch_add(0, SeqCst);
+        // The fence orders the caller's queue push before this read, against the parking side's
+        // state change then queue check (which has a fence too): one of them sees the other.
+        // A fence and a plain load keep the shared line shared, where an RMW would bounce it.
+        fence(SeqCst);
+        let s = self.state.load(Relaxed);
         s & SEARCH_MASK == 0 && (s >> UNPARK_SHIFT) < self.num_workers
     }
 
@@ -57,6 +60,8 @@ impl Idle {
         let dec = (1 << UNPARK_SHIFT) | usize::from(is_searching);
         let prev = self.state.fetch_sub(dec, SeqCst);
         sleepers.push(worker);
+        // Pairs with the fence in `should_wake`: the caller re-checks the queues after this.
+        fence(SeqCst);
         is_searching && prev & SEARCH_MASK == 1
     }
 

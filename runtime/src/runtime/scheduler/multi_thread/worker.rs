@@ -13,9 +13,9 @@ use super::handle::{Handle, Kind, Notif};
 use super::queue::{Local, MAX_LIFO_POLLS};
 use crate::loom::sync::atomic::Ordering::Acquire;
 use std::sync::Arc;
-use crate::runtime::metrics::{Clock, WorkerStats};
+use crate::runtime::metrics::WorkerStats;
 use crate::runtime::{context, coop};
-use crate::task::pool::{self, PoolRef, PoolShared};
+use crate::task::pool;
 use crate::util::rand::FastRand;
 use std::cell::{Cell, RefCell};
 use std::ptr;
@@ -29,7 +29,6 @@ pub(crate) struct Core {
     is_shutdown: bool,
     rand: FastRand,
     stats: WorkerStats,
-    clock: Clock,
 }
 
 impl Core {
@@ -42,7 +41,6 @@ impl Core {
             is_shutdown: false,
             rand: FastRand::new(0x9E37_79B9 ^ ((index as u64 + 1) << 32)),
             stats: WorkerStats::new(workers),
-            clock: Clock::new(),
         })
     }
 
@@ -54,6 +52,7 @@ impl Core {
     fn publish(&mut self, handle: &Handle) {
         self.stats.local_queue_depth = self.run_queue.len() as u64;
         self.stats.publish(&handle.blocks[self.index]);
+        pool::publish();
     }
 
     fn next_task(&mut self, handle: &Handle) -> Option<Notif> {
@@ -97,8 +96,10 @@ impl Core {
                 true
             }
             Kind::Yield => {
+                // No wake-up: this worker is running and will reach it; waking a sleeper for
+                // a task that merely yielded costs more than it saves.
                 self.run_queue.push_back(task);
-                true
+                false
             }
         };
         if pushed_to_queue {
@@ -140,9 +141,8 @@ pub(super) fn try_schedule_local(handle: &Handle, task: Notif, kind: Kind) -> Re
 
 /// Runs a worker on this thread until shutdown (or until its core is handed away).
 pub(super) fn run(handle: Arc<Handle>, core: Box<Core>) {
-    let pool = PoolRef::new(PoolShared::new());
-    handle.pools.lock().push(pool.clone());
-    let _pool = pool::enter(pool);
+    let pool = pool::enter();
+    handle.pools.lock().push(pool.pool());
     let _runtime = context::enter_runtime();
     context::set_worker_index(Some(core.index));
     let cx = WorkerContext { handle, core: RefCell::new(None) };
@@ -160,7 +160,7 @@ pub(super) fn run(handle: Arc<Handle>, core: Box<Core>) {
 impl WorkerContext {
     fn run(&self, mut core: Box<Core>) -> Option<Box<Core>> {
         let handle = &*self.handle;
-        core.clock.restart();
+        core.stats.stretch_started();
         while !core.is_shutdown {
             core.tick = core.tick.wrapping_add(1);
             if core.tick % handle.config.event_interval == 0 {
@@ -203,12 +203,12 @@ impl WorkerContext {
     }
 
     /// Polls one task with the core in the context; takes it back afterwards.
-    fn poll(&self, task: Notif, core: Box<Core>) -> Option<Box<Core>> {
+    fn poll(&self, task: Notif, mut core: Box<Core>) -> Option<Box<Core>> {
+        core.stats.poll_started();
         *self.core.borrow_mut() = Some(core);
         let (completed, exhausted) = coop::budget(|| task.run());
         let mut core = self.core.borrow_mut().take()?;
-        let ns = core.clock.lap();
-        core.stats.record_poll(ns);
+        core.stats.poll_ended();
         core.stats.completed += u64::from(completed);
         core.stats.budget_forced_yields += u64::from(exhausted && !completed);
         Some(core)
@@ -222,6 +222,7 @@ impl WorkerContext {
     }
 
     fn maintenance(&self, mut core: Box<Core>) -> Option<Box<Core>> {
+        core.stats.stretch_ended();
         core.publish(&self.handle);
         core.is_shutdown = self.handle.shutdown.load(Acquire);
         self.with_core_installed(core, || self.handle.driver.maintain())
@@ -235,6 +236,7 @@ impl WorkerContext {
             handle.notify_if_work_pending();
         }
         core.stats.parks += 1;
+        core.stats.stretch_ended();
         core.publish(handle);
         loop {
             core = self.with_core_installed(core, || {
@@ -258,7 +260,7 @@ impl WorkerContext {
             core.stats.spurious_wakeups += 1;
         }
         core.stats.unparks += 1;
-        core.clock.restart();
+        core.stats.stretch_started();
         Some(core)
     }
 }
