@@ -198,7 +198,7 @@ pub(crate) fn pool_metrics(p: &PoolShared) -> PoolMetrics {
 /// Why a task is being queued.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Kind {
-    /// A new task: back of the queue.
+    /// A new task: the LIFO slot.
     Spawn,
     /// Woken by someone else: the LIFO slot.
     Wake,

@@ -91,9 +91,10 @@ impl Core {
         let pushed_to_queue = match kind {
             Kind::Wake => self.run_queue.push_lifo(task),
             Kind::Spawn => {
+                // A new task runs next, while what its spawner gave it is still in cache; the
+                // task it displaces from the slot goes to the (stealable) queue.
                 self.stats.spawned_local += 1;
-                self.run_queue.push_back(task);
-                true
+                self.run_queue.push_lifo(task)
             }
             Kind::Yield => {
                 // No wake-up: this worker is running and will reach it; waking a sleeper for
