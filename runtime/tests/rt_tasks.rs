@@ -164,7 +164,7 @@ fn join_set_yields_every_output(rt: Runtime) {
                 i
             });
         }
-        let mut seen = vec![false; 100];
+        let mut seen = [false; 100];
         while let Some(r) = set.join_next().await {
             let i = r.unwrap() as usize;
             assert!(!seen[i]);

@@ -160,8 +160,8 @@ where
         // SAFETY: COMPLETE without JOIN_INTEREST leaves the stage to the completer.
         unsafe { drop_stage(cell) };
     } else if prev.is_join_waker_set() {
-        // SAFETY: JOIN_WAKER set grants the completer read access to the slot.
         cell.trailer.waker.with(|w| {
+            // SAFETY: JOIN_WAKER set grants the completer read access to the slot.
             if let Some(w) = unsafe { &*w } {
                 w.wake_by_ref();
             }

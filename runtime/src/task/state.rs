@@ -42,7 +42,7 @@ const REF_ONE: usize = 1 << REF_SHIFT;
 
 /// A freshly spawned task: scheduled, with a `JoinHandle`, and three references
 /// (owned list, run queue, `JoinHandle`).
-const INITIAL: usize = 3 * REF_ONE | NOTIFIED | JOIN_INTEREST;
+const INITIAL: usize = (3 * REF_ONE) | NOTIFIED | JOIN_INTEREST;
 
 /// The atomic state word of a task.
 pub(crate) struct State(AtomicUsize);

@@ -8,8 +8,11 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use zokio::runtime::{Builder, Runtime};
 
+/// Builds a runtime of one flavor.
+pub type MakeRuntime = fn() -> Runtime;
+
 /// The flavors: current-thread, multi-thread with one worker, multi-thread with four.
-pub const FLAVORS: [(&str, fn() -> Runtime); 3] = [
+pub const FLAVORS: [(&str, MakeRuntime); 3] = [
     ("current_thread", || Builder::new_current_thread().build().unwrap()),
     ("multi_thread_1", || Builder::new_multi_thread().worker_threads(1).build().unwrap()),
     ("multi_thread_4", || Builder::new_multi_thread().worker_threads(4).build().unwrap()),

@@ -130,7 +130,7 @@ impl WorkerStats {
     /// A poll starts: every `POLL_SAMPLE`-th one is timed.
     #[inline]
     pub(crate) fn poll_started(&mut self) {
-        if self.polls % POLL_SAMPLE == 0 {
+        if self.polls.is_multiple_of(POLL_SAMPLE) {
             self.poll_start = Some(Instant::now());
         }
     }

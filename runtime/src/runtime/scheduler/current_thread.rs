@@ -190,7 +190,7 @@ impl Handle {
     }
 
     fn next_task(&self, core: &mut Core) -> Option<Notif> {
-        if core.tick % self.config.global_queue_interval == 0 {
+        if core.tick.is_multiple_of(self.config.global_queue_interval) {
             if let Some(t) = self.inject.lock().pop_front() {
                 return Some(t);
             }

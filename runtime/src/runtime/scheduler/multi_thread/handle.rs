@@ -20,6 +20,9 @@ use crate::task::SpawnMeta;
 
 pub(crate) type Notif = Notified<Arc<Handle>>;
 
+/// A worker core; boxed so it moves between threads as one pointer (`block_in_place`).
+pub(crate) type CoreBox = Box<Core>;
+
 /// Everything the workers share.
 pub(crate) struct Handle {
     pub(super) remotes: Box<[Remote<Notif>]>,
@@ -34,12 +37,12 @@ pub(crate) struct Handle {
     pub(super) spawned_remote: AtomicU64,
     pub(super) shutdown: AtomicBool,
     /// Cores of workers that exited on shutdown.
-    pub(super) exited: Mutex<Vec<Box<Core>>>,
+    pub(super) exited: Mutex<Vec<CoreBox>>,
 }
 
 impl Handle {
     /// Builds the scheduler and returns its handle and the workers' cores (not yet started).
-    pub(crate) fn new(config: Arc<Config>, blocking: BlockingPool) -> (Arc<Handle>, Vec<Box<Core>>) {
+    pub(crate) fn new(config: Arc<Config>, blocking: BlockingPool) -> (Arc<Handle>, Vec<CoreBox>) {
         let n = config.worker_threads;
         let mut remotes = Vec::with_capacity(n);
         let mut cores = Vec::with_capacity(n);
@@ -67,7 +70,7 @@ impl Handle {
     }
 
     /// Starts one thread per core.
-    pub(crate) fn launch(self: &Arc<Self>, cores: Vec<Box<Core>>) -> std::io::Result<()> {
+    pub(crate) fn launch(self: &Arc<Self>, cores: Vec<CoreBox>) -> std::io::Result<()> {
         for core in cores {
             self.start_worker(core)?;
         }

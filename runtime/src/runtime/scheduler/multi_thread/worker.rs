@@ -56,7 +56,7 @@ impl Core {
     }
 
     fn next_task(&mut self, handle: &Handle) -> Option<Notif> {
-        if self.tick % handle.config.global_queue_interval == 0 {
+        if self.tick.is_multiple_of(handle.config.global_queue_interval) {
             if let Some(t) = handle.pop_global(&self.run_queue, false) {
                 return Some(t);
             }
@@ -164,7 +164,7 @@ impl WorkerContext {
         core.stats.stretch_started();
         while !core.is_shutdown {
             core.tick = core.tick.wrapping_add(1);
-            if core.tick % handle.config.event_interval == 0 {
+            if core.tick.is_multiple_of(handle.config.event_interval) {
                 core = self.maintenance(core)?;
                 if core.is_shutdown {
                     break;
