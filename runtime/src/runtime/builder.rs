@@ -76,7 +76,7 @@ impl Builder {
         self
     }
 
-    /// Enables the I/O driver (always on).
+    /// Enables the I/O driver. There is no I/O driver yet; it will always be on once it exists.
     pub fn enable_io(&mut self) -> &mut Self {
         self
     }
@@ -131,8 +131,8 @@ impl Builder {
         self
     }
 
-    /// Tasks a worker runs between looks at the global queue ahead of its own. Default 31
-    /// (multi-thread) or 31 (current-thread). Panics if zero.
+    /// Tasks a worker runs between looks at the global queue ahead of its own (default 31).
+    /// Panics if zero.
     #[track_caller]
     pub fn global_queue_interval(&mut self, n: u32) -> &mut Self {
         assert!(n > 0, "global_queue_interval must be greater than 0");

@@ -18,6 +18,7 @@
 //! global allocator.
 
 use crate::loom::sync::atomic::{AtomicPtr, AtomicU64, Ordering::*};
+use crossbeam_utils::CachePadded;
 use std::alloc::{alloc, dealloc as free, handle_alloc_error, Layout};
 use std::cell::RefCell;
 use std::ptr::{self, NonNull};
@@ -71,9 +72,10 @@ pub(crate) struct Home {
 /// The part of a thread's pool other threads may touch: remote stacks and published counters.
 #[derive(Debug)]
 pub(crate) struct PoolShared {
-    remote: [AtomicPtr<FreeNode>; CLASSES],
+    /// Pushed to by other threads: kept off the line the owner publishes to.
+    remote: CachePadded<[AtomicPtr<FreeNode>; CLASSES]>,
     /// Published by the owner with Relaxed stores.
-    pub(crate) stats: PoolStats,
+    pub(crate) stats: CachePadded<PoolStats>,
 }
 
 // SAFETY: the raw pointers in `remote` are only reached through atomics; the nodes they point to
@@ -100,8 +102,8 @@ pub(crate) struct PoolStats {
 impl PoolShared {
     pub(crate) fn new() -> PoolShared {
         PoolShared {
-            remote: std::array::from_fn(|_| AtomicPtr::new(ptr::null_mut())),
-            stats: PoolStats::default(),
+            remote: CachePadded::new(std::array::from_fn(|_| AtomicPtr::new(ptr::null_mut()))),
+            stats: CachePadded::new(PoolStats::default()),
         }
     }
 

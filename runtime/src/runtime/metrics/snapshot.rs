@@ -28,11 +28,12 @@ pub struct WorkerMetrics {
     pub lifo_hits: u64,
     /// Times the worker parked.
     pub parks: u64,
-    /// Times the worker was unparked with work to do.
+    /// Times the worker returned from parking (woken, timed out for a timer, or shut down).
     pub unparks: u64,
     /// Wake-ups that found the worker still meant to sleep.
     pub spurious_wakeups: u64,
-    /// Nanoseconds spent polling tasks.
+    /// Nanoseconds the worker was awake: polling, searching, stealing and maintenance (every
+    /// moment between waking up and parking again).
     pub busy_ns: u64,
     /// Polls that ended because the task ran out of cooperative budget.
     pub budget_forced_yields: u64,

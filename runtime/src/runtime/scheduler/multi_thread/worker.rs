@@ -143,7 +143,12 @@ pub(super) fn try_schedule_local(handle: &Handle, task: Notif, kind: Kind) -> Re
 /// Runs a worker on this thread until shutdown (or until its core is handed away).
 pub(super) fn run(handle: Arc<Handle>, core: Box<Core>) {
     let pool = pool::enter();
-    handle.pools.lock().push(pool.pool());
+    {
+        let mut pools = handle.pools.lock();
+        if !pools.iter().any(|p| ptr::eq(*p, pool.pool())) {
+            pools.push(pool.pool());
+        }
+    }
     let _runtime = context::enter_runtime();
     context::set_worker_index(Some(core.index));
     let cx = WorkerContext { handle, core: RefCell::new(None) };
