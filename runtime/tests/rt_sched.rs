@@ -112,10 +112,7 @@ fn lifo_ping_pong_does_not_starve_a_third_task(rt: Runtime) {
 /// 100 tasks (`total_stolen == 100`), all of them from the victim
 /// (`stolen_from[victim] == tasks_stolen`).
 ///
-/// Fails (99 of 100; see `blocked_worker_queue_stolen_when_thief_outpaces_spawner`).
 #[test]
-#[ignore = "bug: lost wake-up — the thief parks while the blocked worker's queue still holds \
-            the last spawned task (99 of 100 ran)"]
 fn blocked_worker_has_its_queue_stolen() {
     const N: usize = 100;
     let _w = Watchdog::new("blocked_worker_has_its_queue_stolen", 60);
@@ -172,16 +169,10 @@ fn blocked_worker_has_its_queue_stolen() {
 /// a flag, so the thief empties the victim's queue faster than the victim fills it. Expected:
 /// all 100 run while the victim is blocked (spinning, bounded: 2 s).
 ///
-/// Fails: task 99 (the last spawned) stays in the blocked worker's queue; the thief's metrics
-/// show 99 stolen in 7 operations out of 8 attempts, then `parks == 1, unparks == 0`: it went to
-/// sleep after one empty steal attempt while the victim pushed the last task, and nobody woke it
-/// (a lost wake-up between `Handle::notify_parked` / `Idle::worker_to_notify` on the spawning
-/// side and `WorkerContext::park` / `Idle::transition_worker_to_parked` on the thief's side).
-/// The same happens to `blocked_worker_has_its_queue_stolen` in the `--no-default-features`
-/// build (99 of 100).
+/// Spawned tasks go to the stealable queue, never to the worker's private LIFO slot, so the
+/// last one spawned before the block is stolen too (when spawns took the slot, task 99 waited
+/// for its blocked worker).
 #[test]
-#[ignore = "bug: lost wake-up — the thief parks while the blocked worker's queue still holds \
-            the last spawned task (99 of 100 ran)"]
 fn blocked_worker_queue_stolen_when_thief_outpaces_spawner() {
     const N: usize = 100;
     let _w = Watchdog::new("blocked_worker_queue_stolen_when_thief_outpaces_spawner", 60);

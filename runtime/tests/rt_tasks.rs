@@ -30,7 +30,11 @@ fn spawn_100k_all_complete_once(rt: Runtime) {
     });
     assert_eq!(runs.load(SeqCst), N);
     assert_eq!(sum, N * (N - 1) / 2);
-    let m = rt.metrics();
+    // A JoinHandle sees the output just before the task leaves the owned list, and workers
+    // publish counters when they park: wait (bounded) until both settled.
+    let m = support::settled_metrics(&rt, "all tasks released and counted", |m| {
+        m.active_tasks == 0 && (!zokio::runtime::metrics::ENABLED || m.total_completed() == N as u64)
+    });
     assert_eq!(m.total_spawned(), N as u64);
     if zokio::runtime::metrics::ENABLED {
         assert_eq!(m.total_completed(), N as u64, "{m:?}");

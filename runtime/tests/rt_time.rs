@@ -259,13 +259,9 @@ mod same_pass {
         super::same_pass_timers_complete_in_deadline_order(FLAVORS[0].1())
     }
 
-    /// Fails: `[2, 0, 1]`. The timer pass runs in `maintenance`/`park` with the core installed,
-    /// so each fired sleep's wake goes to `Core::schedule_local(Kind::Wake)` = the LIFO slot,
-    /// displacing the previous one to the back of the queue: the last-fired (latest deadline)
-    /// task runs first.
+    /// Timer wakes from the driver go to the back of the queue (not the LIFO slot), so sleeps
+    /// fired in one pass run in deadline order.
     #[test]
-    #[ignore = "bug: multi-thread timer wakes go through the LIFO slot, so sleeps fired in one \
-                timer pass complete out of deadline order ([2, 0, 1])"]
     fn multi_thread_1() {
         super::same_pass_timers_complete_in_deadline_order(FLAVORS[1].1())
     }

@@ -6,26 +6,19 @@
 //! One atomic word: `permits << 2 | WAITERS | CLOSED`.
 //!
 //! - `WAITERS` is set exactly while the wait list is non-empty, and is only set or cleared while
-//!   holding `waiters`' mutex. A waiter that enqueues while `WAITERS` is clear first takes every
-//!   available permit into its record (a partial grant), in the same CAS that sets `WAITERS`.
-//! - **Permits in transit.** While `WAITERS` is set, permits in the word belong to the waiters:
-//!   no fast path takes them (`try_acquire` of `n > 0` fails, `available_permits` reports 0), and
-//!   whoever put them there hands them over (below). So nobody jumps the queue.
-//! - `try_acquire` never takes the lock: a CAS that subtracts permits while `WAITERS` is clear.
-//! - `release` is one `fetch_add` of the permits, whatever the state (no load-then-CAS: the
-//!   receiver of a busy channel pays a single read-modify-write per message). If the previous
-//!   word had `WAITERS` set, the permits are in transit: the releaser takes the lock and, under
-//!   it, moves every permit in the word out (one CAS that keeps the flags), then assigns them to
-//!   the waiters in FIFO order (partially to the head if it needs more); a waiter whose need
-//!   reaches 0 is unlinked and its waker is called after the lock is released. Permits left over
-//!   once the list is empty go back into the word with `WAITERS` cleared, in one CAS. A releaser
-//!   that finds its permits already moved by an earlier lock holder has nothing left to do.
-//! - An acquire that has to wait takes the lock; if `WAITERS` is already set it links itself
-//!   at the back and then hands over the permits in transit like a releaser (which may grant it
-//!   at once; it is then woken and completes on its next poll).
+//!   holding `waiters`' mutex. Invariant: **while `WAITERS` is set, the word holds 0 permits**.
+//!   A waiter that enqueues first takes every available permit into its record (a partial
+//!   grant), in the same CAS that sets `WAITERS`.
+//! - Fast paths never take the lock. `try_acquire` is a CAS that subtracts permits; it succeeds
+//!   only when enough permits are in the word, which by the invariant means nobody waits, so it
+//!   cannot jump the queue. `release` is a CAS that adds permits while `WAITERS` is clear.
+//! - With `WAITERS` set, `release` takes the lock and assigns the permits to waiters in FIFO order
+//!   (partially to the head if it needs more); a waiter whose need reaches 0 is unlinked and its
+//!   waker is called after the lock is released. Permits left over once the list is empty go
+//!   back into the word with `WAITERS` cleared, in one CAS.
 //! - A waiter record is linked while it waits. Unlinked with `needed == 0`: granted. Unlinked
 //!   with `needed > 0`: the semaphore was closed. A dropped waiter returns what it was granted,
-//!   fully or partially, under the lock, so a cancelled acquire never loses permits and the
+//!   fully or partially, through `release`, so a cancelled acquire never loses permits and the
 //!   next waiter gets them.
 //! - `close` sets `CLOSED` (fast paths fail from then on), unlinks every waiter and wakes it.
 
@@ -87,12 +80,7 @@ impl RawSemaphore {
 
     /// Permits currently available (none while someone waits).
     pub(crate) fn available_permits(&self) -> usize {
-        let word = self.state.load(Acquire);
-        if word & WAITERS != 0 {
-            0
-        } else {
-            permits(word)
-        }
+        permits(self.state.load(Acquire))
     }
 
     /// Whether [`close`](Self::close) was called.
@@ -107,8 +95,7 @@ impl RawSemaphore {
             if word & CLOSED != 0 {
                 return Err(TryAcquireError::Closed);
             }
-            // Permits in the word while WAITERS is set are in transit to the waiters.
-            if permits(word) < n || (n > 0 && word & WAITERS != 0) {
+            if permits(word) < n {
                 return Err(TryAcquireError::NoPermits);
             }
             match self
@@ -126,44 +113,31 @@ impl RawSemaphore {
         if n == 0 {
             return;
         }
-        assert!(n <= MAX_PERMITS, "semaphore permit overflow");
-        // One read-modify-write, whatever the state: with WAITERS clear the permits are simply
-        // available; with WAITERS set they are in transit and we hand them over under the lock.
-        let prev = self.state.fetch_add(n << SHIFT, AcqRel);
-        assert!(
-            permits(prev) + n <= MAX_PERMITS,
-            "semaphore permit overflow"
-        );
-        if prev & WAITERS != 0 {
-            let waiters = self.waiters.lock();
-            self.release_locked(waiters, 0);
+        let mut word = self.state.load(Relaxed);
+        while word & WAITERS == 0 {
+            assert!(
+                permits(word) + n <= MAX_PERMITS,
+                "semaphore permit overflow"
+            );
+            match self
+                .state
+                .compare_exchange_weak(word, word + (n << SHIFT), AcqRel, Relaxed)
+            {
+                Ok(_) => return,
+                Err(actual) => word = actual,
+            }
         }
+        let waiters = self.waiters.lock();
+        self.release_locked(waiters, n);
     }
 
-    /// Under the lock: takes the permits in transit (in the word while `WAITERS` is set), adds
-    /// `n`, assigns them to the waiters in FIFO order, then wakes the granted waiters after
-    /// unlocking. Permits left over once the list is empty go back to the word with `WAITERS`
-    /// cleared, in one CAS.
+    /// Assigns `n` permits under the lock, then wakes the granted waiters after unlocking.
     fn release_locked(
         &self,
         mut waiters: crate::loom::sync::MutexGuard<'_, WaitList<Waiter>>,
         n: usize,
     ) {
         let mut rem = n;
-        // Under the lock nobody else sets or clears WAITERS; releases may still add permits.
-        let mut word = self.state.load(Acquire);
-        while word & WAITERS != 0 && permits(word) > 0 {
-            match self
-                .state
-                .compare_exchange_weak(word, word & (CLOSED | WAITERS), AcqRel, Acquire)
-            {
-                Ok(_) => {
-                    rem += permits(word);
-                    break;
-                }
-                Err(actual) => word = actual,
-            }
-        }
         let mut wakers: Vec<Waker> = Vec::new();
         while rem > 0 {
             let Some(key) = waiters.front() else { break };
@@ -177,6 +151,7 @@ impl RawSemaphore {
             }
         }
         if waiters.is_empty() {
+            // Under the lock nobody else sets or clears WAITERS; fast paths may still CAS.
             let mut word = self.state.load(Relaxed);
             loop {
                 let next = (word & !WAITERS) + (rem << SHIFT);
@@ -188,8 +163,6 @@ impl RawSemaphore {
                     Err(actual) => word = actual,
                 }
             }
-        } else {
-            debug_assert_eq!(rem, 0, "permits left over while waiters remain");
         }
         drop(waiters);
         wakers.into_iter().for_each(Waker::wake);
@@ -215,17 +188,6 @@ impl RawSemaphore {
         let granted = loop {
             if word & CLOSED != 0 {
                 return Enqueue::Closed;
-            }
-            if word & WAITERS != 0 {
-                // Others wait, and permits in the word are theirs first: queue up behind them,
-                // then hand the permits in transit over in FIFO order (which may include us;
-                // then our own waker is woken and the next poll finds the grant).
-                let key = waiters.push_back(Waiter {
-                    waker: Some(waker.clone()),
-                    needed: n,
-                });
-                self.release_locked(waiters, 0);
-                return Enqueue::Queued(key);
             }
             let (next, granted) = if permits(word) >= n {
                 (word - (n << SHIFT), n)

@@ -11,8 +11,8 @@
 //!   sends fail from then on. The channel is *idle* when no permit is out (bounded) or no message
 //!   is in flight (unbounded): nothing is buffered and nothing is about to be pushed.
 //! - **Receiver wake-up, batched.** The receiver registers its waker in an [`AtomicWaker`], then
-//!   sets `rx.parked` (Release, so a sender reading it sees the registration), then issues a SeqCst fence and pops once more before returning `Pending`.
-//!   A sender pushes, issues a SeqCst fence, and only if it reads `rx.parked == true` *and* wins
+//!   sets `rx_parked` (Release, so a sender reading it sees the registration), then issues a SeqCst fence and pops once more before returning `Pending`.
+//!   A sender pushes, issues a SeqCst fence, and only if it reads `rx_parked == true` *and* wins
 //!   the swap back to `false` does it wake the receiver. So while the receiver is busy draining,
 //!   senders pay one shared load and no read-modify-write on the receiver's line. No wake-up is
 //!   lost (Dekker with fences): if a sender reads `false`, its fence came before the receiver's,
@@ -31,7 +31,6 @@ use crate::runtime::coop;
 use crate::sync::atomic_waker::AtomicWaker;
 use crate::sync::Notify;
 use crossbeam_queue::{ArrayQueue, SegQueue};
-use crossbeam_utils::CachePadded;
 use std::task::{Context, Poll};
 
 /// Bounded channels up to this capacity preallocate an array; larger ones grow in segments.
@@ -55,23 +54,13 @@ enum Queue<T> {
 }
 
 /// State shared by all handles of one channel.
-///
-/// Layout: the queue pads its own head and tail; the semaphore (written by both sides once per
-/// message) and the receiver's parking state (read by every push, written only when the receiver
-/// parks) each get their own cache line, so neither invalidates the other or the queue's
-/// read-only fields.
 pub(crate) struct Chan<T, S> {
     queue: Queue<T>,
-    pub(crate) semaphore: CachePadded<S>,
-    rx: CachePadded<RxState>,
+    pub(crate) semaphore: S,
+    rx_waker: AtomicWaker,
+    rx_parked: AtomicBool,
     tx_count: AtomicUsize,
     closed_notify: Notify,
-}
-
-/// The receiver's wake-up state, on its own cache line.
-struct RxState {
-    waker: AtomicWaker,
-    parked: AtomicBool,
 }
 
 impl<T, S: ChanSemaphore> Chan<T, S> {
@@ -83,11 +72,9 @@ impl<T, S: ChanSemaphore> Chan<T, S> {
         };
         Chan {
             queue,
-            semaphore: CachePadded::new(semaphore),
-            rx: CachePadded::new(RxState {
-                waker: AtomicWaker::new(),
-                parked: AtomicBool::new(false),
-            }),
+            semaphore,
+            rx_waker: AtomicWaker::new(),
+            rx_parked: AtomicBool::new(false),
             tx_count: AtomicUsize::new(1),
             closed_notify: Notify::new(),
         }
@@ -104,8 +91,8 @@ impl<T, S: ChanSemaphore> Chan<T, S> {
             Queue::Seg(q) => q.push(value),
         }
         fence(SeqCst);
-        if self.rx.parked.load(Relaxed) && self.rx.parked.swap(false, AcqRel) {
-            self.rx.waker.wake();
+        if self.rx_parked.load(Relaxed) && self.rx_parked.swap(false, AcqRel) {
+            self.rx_waker.wake();
         }
     }
 
@@ -142,9 +129,9 @@ impl<T, S: ChanSemaphore> Chan<T, S> {
             if let Some(v) = self.pop() {
                 return Poll::Ready(Some(v));
             }
-            self.rx.waker.register(cx.waker());
+            self.rx_waker.register(cx.waker());
             // Release: a sender whose swap reads this `true` sees the registration.
-            self.rx.parked.store(true, Release);
+            self.rx_parked.store(true, Release);
             fence(SeqCst);
             if let Some(v) = self.pop() {
                 return Poll::Ready(Some(v));
@@ -224,7 +211,7 @@ impl<T, S: ChanSemaphore> Chan<T, S> {
     pub(crate) fn release_unused(&self, n: usize) {
         self.semaphore.add_permits(n);
         if self.semaphore.is_closed() {
-            self.rx.waker.wake();
+            self.rx_waker.wake();
         }
     }
 
@@ -236,7 +223,7 @@ impl<T, S: ChanSemaphore> Chan<T, S> {
     /// A sender handle left; the last one wakes the receiver.
     pub(crate) fn drop_sender(&self) {
         if self.tx_count.fetch_sub(1, AcqRel) == 1 {
-            self.rx.waker.wake();
+            self.rx_waker.wake();
         }
     }
 }

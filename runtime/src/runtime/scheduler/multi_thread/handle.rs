@@ -201,7 +201,7 @@ pub(crate) fn pool_metrics(p: &PoolShared) -> PoolMetrics {
 /// Why a task is being queued.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Kind {
-    /// A new task: the LIFO slot.
+    /// A new task: back of the queue.
     Spawn,
     /// Woken by someone else: the LIFO slot.
     Wake,

@@ -27,6 +27,8 @@ pub(crate) struct Core {
     tick: u32,
     is_searching: bool,
     is_shutdown: bool,
+    /// Set while the core runs the timer (maintenance, parking): wakes then go to the back.
+    in_driver: bool,
     rand: FastRand,
     stats: WorkerStats,
 }
@@ -39,6 +41,7 @@ impl Core {
             tick: 0,
             is_searching: false,
             is_shutdown: false,
+            in_driver: false,
             rand: FastRand::new(0x9E37_79B9 ^ ((index as u64 + 1) << 32)),
             stats: WorkerStats::new(workers),
         })
@@ -89,12 +92,19 @@ impl Core {
 
     fn schedule_local(&mut self, handle: &Handle, task: Notif, kind: Kind) {
         let pushed_to_queue = match kind {
-            Kind::Wake => self.run_queue.push_lifo(task),
+            // Woken by the running task: run it next, while the data it was woken for is warm.
+            // Timer wakes from the driver go to the back, so due timers run in deadline order.
+            Kind::Wake if !self.in_driver => self.run_queue.push_lifo(task),
+            Kind::Wake => {
+                self.run_queue.push_back(task);
+                true
+            }
             Kind::Spawn => {
-                // A new task runs next, while what its spawner gave it is still in cache; the
-                // task it displaces from the slot goes to the (stealable) queue.
+                // New tasks go where other workers can steal them: the LIFO slot is private, and a
+                // task left there while its worker blocks would wait for that worker.
                 self.stats.spawned_local += 1;
-                self.run_queue.push_lifo(task)
+                self.run_queue.push_back(task);
+                true
             }
             Kind::Yield => {
                 // No wake-up: this worker is running and will reach it; waking a sleeper for
@@ -221,10 +231,13 @@ impl WorkerContext {
     }
 
     /// Runs `f` with the core in the context (so wakes it causes reach the local queue).
-    fn with_core_installed(&self, core: Box<Core>, f: impl FnOnce()) -> Option<Box<Core>> {
+    fn with_core_installed(&self, mut core: Box<Core>, f: impl FnOnce()) -> Option<Box<Core>> {
+        core.in_driver = true;
         *self.core.borrow_mut() = Some(core);
         f();
-        self.core.borrow_mut().take()
+        let mut core = self.core.borrow_mut().take()?;
+        core.in_driver = false;
+        Some(core)
     }
 
     fn maintenance(&self, mut core: Box<Core>) -> Option<Box<Core>> {
