@@ -26,13 +26,18 @@ async fn main() {
     combinators().await;
     metrics().await;
     // `block_on` may not be called inside another runtime, so this one runs on a plain thread.
-    let answer = std::thread::spawn(without_the_macro).join().unwrap().unwrap();
+    let answer = std::thread::spawn(without_the_macro)
+        .join()
+        .unwrap()
+        .unwrap();
     println!("without the macro: {answer}");
     println!("done");
 }
 
 fn without_the_macro() -> std::io::Result<u32> {
-    let rt = zokio::runtime::Builder::new_multi_thread().worker_threads(2).build()?;
+    let rt = zokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()?;
     let answer = rt.block_on(async { zokio::spawn(async { 40 + 2 }).await.unwrap() });
     Ok(answer)
 }
@@ -53,10 +58,16 @@ async fn tasks() {
     // Abort drops the task's future the next time it is idle; its JoinHandle then says "cancelled".
     let forever = zokio::spawn(async { sleep(Duration::from_secs(3600)).await });
     forever.abort();
-    println!("tasks: cancelled = {}", forever.await.unwrap_err().is_cancelled());
+    println!(
+        "tasks: cancelled = {}",
+        forever.await.unwrap_err().is_cancelled()
+    );
 
     // The name is stored with the task, for telemetry to show.
-    let named = zokio::task::Builder::new().name("resize-images").spawn(async { "named" }).unwrap();
+    let named = zokio::task::Builder::new()
+        .name("resize-images")
+        .spawn(async { "named" })
+        .unwrap();
     println!("tasks: {}", named.await.unwrap());
 }
 
@@ -104,7 +115,11 @@ async fn channels() {
     let (btx, mut brx1) = broadcast::channel(8);
     let mut brx2 = btx.subscribe();
     btx.send("hello").unwrap();
-    println!("broadcast: {} {}", brx1.recv().await.unwrap(), brx2.recv().await.unwrap());
+    println!(
+        "broadcast: {} {}",
+        brx1.recv().await.unwrap(),
+        brx2.recv().await.unwrap()
+    );
 
     // watch: receivers see the latest value.
     let (wtx, mut wrx) = watch::channel("starting");
@@ -136,7 +151,10 @@ async fn shared_state() {
 async fn timers() {
     let start = Instant::now();
     sleep(Duration::from_millis(20)).await;
-    println!("sleep: waited at least 20 ms = {}", start.elapsed() >= Duration::from_millis(20));
+    println!(
+        "sleep: waited at least 20 ms = {}",
+        start.elapsed() >= Duration::from_millis(20)
+    );
 
     // `timeout` gives up on a future that takes too long (and drops it).
     let slow = sleep(Duration::from_secs(10));
@@ -151,14 +169,19 @@ async fn timers() {
     for _ in 0..3 {
         every.tick().await;
     }
-    println!("interval: 3 ticks took at least 10 ms = {}", ticking.elapsed() >= Duration::from_millis(10));
+    println!(
+        "interval: 3 ticks took at least 10 ms = {}",
+        ticking.elapsed() >= Duration::from_millis(10)
+    );
 }
 
 // --- Blocking code -----------------------------------------------------------------------------
 
 async fn blocking() {
     // CPU-heavy or blocking work goes to the blocking pool, off the workers.
-    let sum = zokio::task::spawn_blocking(|| (1..=1_000u64).sum::<u64>()).await.unwrap();
+    let sum = zokio::task::spawn_blocking(|| (1..=1_000u64).sum::<u64>())
+        .await
+        .unwrap();
     println!("spawn_blocking: sum = {sum}");
 
     // Inside a task on the multi-thread runtime, `block_in_place` hands this worker's queue to a
@@ -206,7 +229,10 @@ async fn metrics() {
     // snapshot taken right after work finished may lag a little: wait until it has caught up.
     let m = loop {
         let m = handle.metrics();
-        let published = m.workers.iter().all(|w| w.poll_time_histogram.iter().sum::<u64>() == w.polls);
+        let published = m
+            .workers
+            .iter()
+            .all(|w| w.poll_time_histogram.iter().sum::<u64>() == w.polls);
         if m.total_completed() >= 100 && published {
             break m;
         }
@@ -215,10 +241,18 @@ async fn metrics() {
     println!("metrics: workers = {}", m.num_workers);
     println!("metrics: spawned >= 100 = {}", m.total_spawned() >= 100);
     println!("metrics: completed >= 100 = {}", m.total_completed() >= 100);
-    println!("metrics: histogram entries == polls = {}", m.total_histogram_count() == m.total_polls());
+    println!(
+        "metrics: histogram entries == polls = {}",
+        m.total_histogram_count() == m.total_polls()
+    );
     for w in &m.workers {
         // Also there: w.parks, w.busy_ns, w.lifo_hits, w.local_queue_depth, w.steal_attempts...
-        assert_eq!(w.stolen_from.iter().sum::<u64>(), w.tasks_stolen, "worker {}", w.index);
+        assert_eq!(
+            w.stolen_from.iter().sum::<u64>(),
+            w.tasks_stolen,
+            "worker {}",
+            w.index
+        );
     }
     println!("metrics: pools reported = {}", !m.pools.is_empty());
     println!("metrics: service name = {}", handle.service_name());

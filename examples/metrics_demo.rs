@@ -28,7 +28,11 @@ fn main() {
         .build()
         .expect("failed to build the runtime");
     let handle = rt.handle().clone();
-    println!("service {:?}: {} workers, {seconds} s", handle.service_name(), rt.metrics().num_workers);
+    println!(
+        "service {:?}: {} workers, {seconds} s",
+        handle.service_name(),
+        rt.metrics().num_workers
+    );
     rt.block_on(async move {
         let work = zokio::spawn(workload());
         let mut tick = interval(Duration::from_secs(1));
@@ -116,7 +120,10 @@ async fn workload() {
         }
         if round % 10 == 0 {
             // The blocking hot spot: CPU work moved off the workers.
-            let _ = zokio::task::spawn_blocking(|| (0..200_000u64).fold(0u64, |a, b| a ^ b.wrapping_mul(31))).await;
+            let _ = zokio::task::spawn_blocking(|| {
+                (0..200_000u64).fold(0u64, |a, b| a ^ b.wrapping_mul(31))
+            })
+            .await;
         }
     }
 }

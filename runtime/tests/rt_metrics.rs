@@ -60,7 +60,11 @@ fn spawned_equals_completed(rt: Runtime) {
         assert_eq!(m.total_spawned(), N as u64, "{m:#?}");
         assert_eq!(m.total_completed(), N as u64, "{m:#?}");
         assert_eq!(m.spawned_remote, OUTSIDE as u64, "{m:#?}");
-        assert_eq!(m.workers.iter().map(|w| w.spawned_local).sum::<u64>(), INSIDE as u64, "{m:#?}");
+        assert_eq!(
+            m.workers.iter().map(|w| w.spawned_local).sum::<u64>(),
+            INSIDE as u64,
+            "{m:#?}"
+        );
         assert!(m.total_polls() >= N as u64, "{m:#?}");
         assert_eq!(m.total_histogram_count(), m.total_polls(), "{m:#?}");
     }
@@ -77,8 +81,17 @@ fn check_steal_accounting(m: &RuntimeMetrics) {
     let mut from_sum = 0;
     for w in &m.workers {
         assert_eq!(w.stolen_from.len(), m.num_workers, "{m:#?}");
-        assert_eq!(w.stolen_from.iter().sum::<u64>(), w.tasks_stolen, "worker {}: {m:#?}", w.index);
-        assert_eq!(w.stolen_from[w.index], 0, "worker {} stole from itself: {m:#?}", w.index);
+        assert_eq!(
+            w.stolen_from.iter().sum::<u64>(),
+            w.tasks_stolen,
+            "worker {}: {m:#?}",
+            w.index
+        );
+        assert_eq!(
+            w.stolen_from[w.index], 0,
+            "worker {} stole from itself: {m:#?}",
+            w.index
+        );
         assert!(w.steal_operations <= w.steal_attempts, "{m:#?}");
         assert!(w.steal_operations <= w.tasks_stolen, "{m:#?}");
         assert_eq!(w.tasks_stolen > 0, w.steal_operations > 0, "{m:#?}");
@@ -98,7 +111,10 @@ fn stealing_workload_counts_add_up() {
     const N: usize = 10_000;
     const YIELDS: usize = 3;
     let _w = Watchdog::new("stealing_workload_counts_add_up", 60);
-    let rt = Builder::new_multi_thread().worker_threads(4).build().unwrap();
+    let rt = Builder::new_multi_thread()
+        .worker_threads(4)
+        .build()
+        .unwrap();
     let polls_done = Arc::new(AtomicUsize::new(0));
     let threads = Arc::new(Mutex::new(HashSet::new()));
     let elsewhere = rt.block_on({
@@ -109,7 +125,8 @@ fn stealing_workload_counts_add_up() {
                 let elsewhere = Arc::new(AtomicUsize::new(0));
                 let hs: Vec<_> = (0..N)
                     .map(|i| {
-                        let (elsewhere, polls_done, threads) = (elsewhere.clone(), polls_done.clone(), threads.clone());
+                        let (elsewhere, polls_done, threads) =
+                            (elsewhere.clone(), polls_done.clone(), threads.clone());
                         zokio::spawn(async move {
                             let first = std::thread::current().id();
                             if first != home {
@@ -138,9 +155,14 @@ fn stealing_workload_counts_add_up() {
         }
     });
     assert_eq!(polls_done.load(SeqCst), N);
-    assert!(elsewhere > 0, "no task ever ran off the spawner's worker: nothing was stolen");
+    assert!(
+        elsewhere > 0,
+        "no task ever ran off the spawner's worker: nothing was stolen"
+    );
     if ENABLED {
-        let m = settled_metrics(&rt, "10,001 completed", |m| m.total_completed() == N as u64 + 1);
+        let m = settled_metrics(&rt, "10,001 completed", |m| {
+            m.total_completed() == N as u64 + 1
+        });
         assert_eq!(m.total_spawned(), N as u64 + 1, "{m:#?}");
         assert_eq!(m.active_tasks, 0);
         let home = m

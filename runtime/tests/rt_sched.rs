@@ -80,7 +80,10 @@ fn lifo_ping_pong_does_not_starve_a_third_task(rt: Runtime) {
         }
     });
     assert_eq!(third_yields, YIELDS);
-    assert!(rounds_at_stop >= 1, "the third task starts after the first round trip");
+    assert!(
+        rounds_at_stop >= 1,
+        "the third task starts after the first round trip"
+    );
     assert!(
         final_rounds < ROUNDS,
         "the ping-pong finished all {ROUNDS} round trips before the third task's {YIELDS} yields \
@@ -99,7 +102,10 @@ fn lifo_ping_pong_does_not_starve_a_third_task(rt: Runtime) {
         let m = settled_metrics(&rt, "3 tasks completed", |m| m.total_completed() == 3);
         if !is_current_thread(&rt) && m.num_workers == 1 {
             let lifo: u64 = m.workers.iter().map(|w| w.lifo_hits).sum();
-            assert!(lifo > 0, "the ping-pong never ran from the LIFO slot: {m:#?}");
+            assert!(
+                lifo > 0,
+                "the ping-pong never ran from the LIFO slot: {m:#?}"
+            );
         }
         assert_eq!(m.active_tasks, 0);
     }
@@ -116,7 +122,10 @@ fn lifo_ping_pong_does_not_starve_a_third_task(rt: Runtime) {
 fn blocked_worker_has_its_queue_stolen() {
     const N: usize = 100;
     let _w = Watchdog::new("blocked_worker_has_its_queue_stolen", 60);
-    let rt = Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    let rt = Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
     let ran = Arc::new(AtomicUsize::new(0));
     let (ran_while_blocked, ran_on) = rt.block_on({
         let ran = ran.clone();
@@ -144,10 +153,15 @@ fn blocked_worker_has_its_queue_stolen() {
             .unwrap()
         }
     });
-    assert_eq!(ran_while_blocked, N, "the blocked worker's queue was not stolen");
+    assert_eq!(
+        ran_while_blocked, N,
+        "the blocked worker's queue was not stolen"
+    );
     assert_eq!(ran_on, N, "every task ran on the other worker's thread");
     if zokio::runtime::metrics::ENABLED {
-        let m = settled_metrics(&rt, "101 tasks completed", |m| m.total_completed() == N as u64 + 1);
+        let m = settled_metrics(&rt, "101 tasks completed", |m| {
+            m.total_completed() == N as u64 + 1
+        });
         let victim = m
             .workers
             .iter()
@@ -175,14 +189,21 @@ fn blocked_worker_has_its_queue_stolen() {
 #[test]
 fn blocked_worker_queue_stolen_when_thief_outpaces_spawner() {
     const N: usize = 100;
-    let _w = Watchdog::new("blocked_worker_queue_stolen_when_thief_outpaces_spawner", 60);
-    let rt = Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    let _w = Watchdog::new(
+        "blocked_worker_queue_stolen_when_thief_outpaces_spawner",
+        60,
+    );
+    let rt = Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
     let ran = Arc::new(AtomicUsize::new(0));
     let missing = rt.block_on({
         let ran = ran.clone();
         async move {
             zokio::spawn(async move {
-                let flags: Arc<Vec<AtomicBool>> = Arc::new((0..N).map(|_| AtomicBool::new(false)).collect());
+                let flags: Arc<Vec<AtomicBool>> =
+                    Arc::new((0..N).map(|_| AtomicBool::new(false)).collect());
                 for i in 0..N {
                     let (f, r) = (flags.clone(), ran.clone());
                     zokio::spawn(async move {
@@ -194,13 +215,19 @@ fn blocked_worker_queue_stolen_when_thief_outpaces_spawner() {
                 while ran.load(SeqCst) < N && Instant::now() < deadline {
                     std::hint::spin_loop();
                 }
-                (0..N).filter(|&i| !flags[i].load(SeqCst)).collect::<Vec<_>>()
+                (0..N)
+                    .filter(|&i| !flags[i].load(SeqCst))
+                    .collect::<Vec<_>>()
             })
             .await
             .unwrap()
         }
     });
-    assert_eq!(missing, Vec::<usize>::new(), "tasks left in the blocked worker's queue");
+    assert_eq!(
+        missing,
+        Vec::<usize>::new(),
+        "tasks left in the blocked worker's queue"
+    );
     // Once unblocked, the victim runs what was left.
     settled_metrics(&rt, "no active task", |m| m.active_tasks == 0);
     assert_eq!(ran.load(SeqCst), N);
@@ -218,9 +245,15 @@ fn block_in_place_keeps_the_queue_running(rt: Runtime) {
         rt.block_on(async {
             let r = std::panic::catch_unwind(|| zokio::task::block_in_place(|| 1));
             let msg = r.unwrap_err();
-            let msg = msg.downcast_ref::<&str>().copied().map(str::to_owned).or(msg.downcast_ref::<String>().cloned());
+            let msg = msg
+                .downcast_ref::<&str>()
+                .copied()
+                .map(str::to_owned)
+                .or(msg.downcast_ref::<String>().cloned());
             assert!(msg.unwrap().contains("multi-threaded runtime"));
-            let e = zokio::spawn(async { zokio::task::block_in_place(|| 1) }).await.unwrap_err();
+            let e = zokio::spawn(async { zokio::task::block_in_place(|| 1) })
+                .await
+                .unwrap_err();
             assert!(e.is_panic());
             // The runtime still serves.
             assert_eq!(zokio::spawn(async { 3 }).await.unwrap(), 3);
@@ -317,7 +350,10 @@ fn budget_forces_a_busy_receiver_to_yield(rt: Runtime) {
     assert_eq!(received, MSGS);
     assert_eq!(b_steps, steps.load(SeqCst));
     if single {
-        assert_eq!(delta, FORCED as usize, "the other task steps once per forced yield");
+        assert_eq!(
+            delta, FORCED as usize,
+            "the other task steps once per forced yield"
+        );
     }
     if zokio::runtime::metrics::ENABLED {
         let m = settled_metrics(&rt, "2 tasks completed", |m| m.total_completed() == 2);
@@ -355,7 +391,10 @@ fn yield_now_in_block_on_does_not_starve_spawned_tasks(rt: Runtime) {
         }
     });
     assert_eq!(set.load(SeqCst), TASKS);
-    assert!(iterations < BOUND, "spawned tasks starved by a yielding block_on future");
+    assert!(
+        iterations < BOUND,
+        "spawned tasks starved by a yielding block_on future"
+    );
     if ct {
         assert_eq!(iterations, TASKS, "one task per yield of the main future");
     }

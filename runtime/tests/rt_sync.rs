@@ -25,7 +25,11 @@ fn is_current_thread(rt: &Runtime) -> bool {
 
 /// Checks that every producer's messages arrived exactly once and in order; returns the total.
 fn check_per_producer_order(next: &mut [usize], (p, seq): (usize, usize)) {
-    assert_eq!(seq, next[p], "producer {p}: got {seq}, expected {}", next[p]);
+    assert_eq!(
+        seq, next[p],
+        "producer {p}: got {seq}, expected {}",
+        next[p]
+    );
     next[p] += 1;
 }
 
@@ -119,7 +123,9 @@ fn oneshot_relay_every_send_received(rt: Runtime) {
                 let (first_tx, first_rx) = oneshot::channel::<Ball>();
                 let (a_tx, a_rx) = oneshot::channel::<Ball>();
                 // Side B: waits on `first_rx`; side A on `a_rx`; A starts by sending hop 0 to B.
-                let side = |mut rx: oneshot::Receiver<Ball>, sends: Arc<AtomicUsize>, parity: usize| async move {
+                let side = |mut rx: oneshot::Receiver<Ball>,
+                            sends: Arc<AtomicUsize>,
+                            parity: usize| async move {
                     let mut mine = 0usize;
                     loop {
                         let Ball { hop, next } = rx.await.unwrap();
@@ -128,7 +134,12 @@ fn oneshot_relay_every_send_received(rt: Runtime) {
                             return mine;
                         }
                         let (tx, new_rx) = oneshot::channel();
-                        next.send(Ball { hop: hop + 1, next: tx }).map_err(|_| ()).unwrap();
+                        next.send(Ball {
+                            hop: hop + 1,
+                            next: tx,
+                        })
+                        .map_err(|_| ())
+                        .unwrap();
                         sends.fetch_add(1, SeqCst);
                         mine += 1;
                         if hop + 2 == HOPS {
@@ -140,7 +151,10 @@ fn oneshot_relay_every_send_received(rt: Runtime) {
                 };
                 handles.push(zokio::spawn(side(first_rx, sends.clone(), 0)));
                 handles.push(zokio::spawn(side(a_rx, sends.clone(), 1)));
-                first_tx.send(Ball { hop: 0, next: a_tx }).map_err(|_| ()).unwrap();
+                first_tx
+                    .send(Ball { hop: 0, next: a_tx })
+                    .map_err(|_| ())
+                    .unwrap();
                 sends.fetch_add(1, SeqCst);
             }
             let mut per_side = Vec::new();
@@ -284,7 +298,8 @@ fn semaphore_never_exceeds_its_permits(rt: Runtime) {
         let acq = Arc::new(AtomicUsize::new(0));
         let hs: Vec<_> = (0..TASKS)
             .map(|_| {
-                let (sem, holders, max, acq) = (sem.clone(), holders.clone(), max.clone(), acq.clone());
+                let (sem, holders, max, acq) =
+                    (sem.clone(), holders.clone(), max.clone(), acq.clone());
                 zokio::spawn(async move {
                     for _ in 0..ROUNDS {
                         let _p = sem.acquire().await.unwrap();
@@ -303,7 +318,10 @@ fn semaphore_never_exceeds_its_permits(rt: Runtime) {
         }
         (max.load(SeqCst), acq.load(SeqCst), sem.available_permits())
     });
-    assert!((1..=PERMITS).contains(&max), "max concurrent holders {max} > {PERMITS}");
+    assert!(
+        (1..=PERMITS).contains(&max),
+        "max concurrent holders {max} > {PERMITS}"
+    );
     if ct {
         assert_eq!(max, PERMITS);
     }

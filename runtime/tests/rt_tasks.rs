@@ -33,7 +33,8 @@ fn spawn_100k_all_complete_once(rt: Runtime) {
     // A JoinHandle sees the output just before the task leaves the owned list, and workers
     // publish counters when they park: wait (bounded) until both settled.
     let m = support::settled_metrics(&rt, "all tasks released and counted", |m| {
-        m.active_tasks == 0 && (!zokio::runtime::metrics::ENABLED || m.total_completed() == N as u64)
+        m.active_tasks == 0
+            && (!zokio::runtime::metrics::ENABLED || m.total_completed() == N as u64)
     });
     assert_eq!(m.total_spawned(), N as u64);
     if zokio::runtime::metrics::ENABLED {
@@ -180,7 +181,10 @@ fn join_set_yields_every_output(rt: Runtime) {
 
 fn named_task_and_ids(rt: Runtime) {
     rt.block_on(async {
-        let h = zokio::task::Builder::new().name("named").spawn(async { zokio::task::id() }).unwrap();
+        let h = zokio::task::Builder::new()
+            .name("named")
+            .spawn(async { zokio::task::id() })
+            .unwrap();
         let id = h.id();
         assert_eq!(h.await.unwrap(), id);
         let a = zokio::spawn(async {}).id();
@@ -191,7 +195,9 @@ fn named_task_and_ids(rt: Runtime) {
 
 fn spawn_blocking_runs_and_returns(rt: Runtime) {
     let v = rt.block_on(async {
-        let hs: Vec<_> = (0..16u64).map(|i| zokio::task::spawn_blocking(move || i * i)).collect();
+        let hs: Vec<_> = (0..16u64)
+            .map(|i| zokio::task::spawn_blocking(move || i * i))
+            .collect();
         let mut s = 0;
         for h in hs {
             s += h.await.unwrap();

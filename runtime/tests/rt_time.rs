@@ -57,8 +57,16 @@ fn sleeps_fire_in_deadline_order(rt: Runtime) {
         assert!(!seen[k as usize], "sleep {k} reported twice");
         seen[k as usize] = true;
         let deadline = start + ms(1 + 3 * k);
-        assert!(woke >= deadline, "sleep {k} woke {:?} early", deadline - woke);
-        assert!(woke - deadline < SLACK, "sleep {k} woke {:?} late", woke - deadline);
+        assert!(
+            woke >= deadline,
+            "sleep {k} woke {:?} early",
+            deadline - woke
+        );
+        assert!(
+            woke - deadline < SLACK,
+            "sleep {k} woke {:?} late",
+            woke - deadline
+        );
     }
     let order: Vec<u64> = reports.iter().map(|r| r.0).collect();
     if ct {
@@ -114,17 +122,27 @@ fn timeout_elapses_or_passes_through(rt: Runtime) {
         assert!(took < ms(20) + SLACK, "{took:?}");
 
         assert_eq!(time::timeout(ms(1_000), async { 5 }).await.unwrap(), 5);
-        time::timeout(Duration::from_secs(10), time::sleep(ms(5))).await.unwrap();
+        time::timeout(Duration::from_secs(10), time::sleep(ms(5)))
+            .await
+            .unwrap();
 
         let (tx, rx) = zokio::sync::oneshot::channel();
         zokio::spawn(async move { tx.send(9).unwrap() });
-        assert_eq!(time::timeout(Duration::from_secs(10), rx).await.unwrap().unwrap(), 9);
+        assert_eq!(
+            time::timeout(Duration::from_secs(10), rx)
+                .await
+                .unwrap()
+                .unwrap(),
+            9
+        );
 
         // A deadline already in the past still lets a ready future through, and elapses a
         // pending one.
         let past = Instant::now() - ms(1);
         assert_eq!(time::timeout_at(past, async { 1 }).await.unwrap(), 1);
-        assert!(time::timeout_at(past, std::future::pending::<()>()).await.is_err());
+        assert!(time::timeout_at(past, std::future::pending::<()>())
+            .await
+            .is_err());
     });
 }
 
@@ -157,7 +175,11 @@ fn interval_ticks_at_period(rt: Runtime) {
 ///   first of them after the stretch (>= t0 + 40 ms), strictly increasing.
 fn interval_missed_tick_behaviors(rt: Runtime) {
     let _w = Watchdog::new("interval_missed_tick_behaviors", 60);
-    for behavior in [MissedTickBehavior::Burst, MissedTickBehavior::Delay, MissedTickBehavior::Skip] {
+    for behavior in [
+        MissedTickBehavior::Burst,
+        MissedTickBehavior::Delay,
+        MissedTickBehavior::Skip,
+    ] {
         let (t0, end, ticks) = rt.block_on(async move {
             let mut iv = time::interval(ms(10));
             iv.set_missed_tick_behavior(behavior);
@@ -179,18 +201,29 @@ fn interval_missed_tick_behaviors(rt: Runtime) {
                 assert_eq!(rel, [10, 20, 30, 40, 50].map(ms).to_vec(), "{behavior:?}");
             }
             MissedTickBehavior::Delay => {
-                assert!(ticks[1] >= end + ms(10), "{behavior:?}: {rel:?}, stretch ended at {:?}", end - t0);
+                assert!(
+                    ticks[1] >= end + ms(10),
+                    "{behavior:?}: {rel:?}, stretch ended at {:?}",
+                    end - t0
+                );
                 for w in ticks[1..].windows(2) {
                     assert!(w[1] - w[0] >= ms(10), "{behavior:?}: {rel:?}");
                 }
             }
             MissedTickBehavior::Skip => {
-                assert!(ticks[1] >= t0 + ms(40) && ticks[1] > end, "{behavior:?}: {rel:?}");
+                assert!(
+                    ticks[1] >= t0 + ms(40) && ticks[1] > end,
+                    "{behavior:?}: {rel:?}"
+                );
                 for w in ticks.windows(2) {
                     assert!(w[1] > w[0], "{behavior:?}: {rel:?}");
                 }
                 for r in &rel {
-                    assert_eq!(r.as_nanos() % ms(10).as_nanos(), 0, "{behavior:?}: off the grid: {rel:?}");
+                    assert_eq!(
+                        r.as_nanos() % ms(10).as_nanos(),
+                        0,
+                        "{behavior:?}: off the grid: {rel:?}"
+                    );
                 }
             }
         }
@@ -247,7 +280,11 @@ fn shutdown_with_pending_sleeps_is_prompt(rt: Runtime) {
     assert_eq!(drops.count(), 0);
     let t = std::time::Instant::now();
     drop(rt);
-    assert!(t.elapsed() < Duration::from_secs(10), "shutdown took {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(10),
+        "shutdown took {:?}",
+        t.elapsed()
+    );
     assert_eq!(drops.count(), N);
 }
 

@@ -1,9 +1,9 @@
 //! Blocking the current thread on a future, with a waker that unparks this thread.
 
 use super::park::Parker;
-use std::sync::Arc;
 use std::future::Future;
 use std::pin::pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
 struct ThreadWaker(Arc<Parker>);

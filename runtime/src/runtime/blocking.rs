@@ -5,12 +5,12 @@
 use super::config::Config;
 use super::scheduler;
 use crate::loom::sync::{Condvar, Mutex};
-use std::sync::Arc;
 use crate::task::{self, Id, JoinHandle, Notified, Schedule, Task};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -65,7 +65,10 @@ impl<F: FnOnce() -> R, R> Future for BlockingTask<F> {
     type Output = R;
 
     fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<R> {
-        let f = self.0.take().expect("blocking task polled after completion");
+        let f = self
+            .0
+            .take()
+            .expect("blocking task polled after completion");
         Poll::Ready(super::coop::with_unconstrained(f))
     }
 }
@@ -90,8 +93,13 @@ impl BlockingPool {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        let (task, notified, join) =
-            task::new_task(BlockingTask(Some(f)), BlockingSchedule, Id::next(), Location::caller(), None);
+        let (task, notified, join) = task::new_task(
+            BlockingTask(Some(f)),
+            BlockingSchedule,
+            Id::next(),
+            Location::caller(),
+            None,
+        );
         drop(task);
         let mut st = self.inner.state.lock();
         if st.shutdown {
@@ -151,7 +159,10 @@ impl BlockingPool {
             let mut st = self.inner.state.lock();
             st.shutdown = true;
             self.inner.work.notify_all();
-            (std::mem::take(&mut st.queue), std::mem::take(&mut st.handles))
+            (
+                std::mem::take(&mut st.queue),
+                std::mem::take(&mut st.handles),
+            )
         };
         for t in queued {
             // SAFETY: the queue reference is handed to shutdown, which cancels the task.
@@ -189,7 +200,11 @@ impl BlockingPool {
 }
 
 impl Inner {
-    fn thread_main(self: Arc<Self>, handle: scheduler::Handle, job: Option<Box<dyn FnOnce() + Send>>) {
+    fn thread_main(
+        self: Arc<Self>,
+        handle: scheduler::Handle,
+        job: Option<Box<dyn FnOnce() + Send>>,
+    ) {
         let _enter = super::context::enter_handle(handle);
         if let Some(f) = &self.config.on_thread_start {
             f();

@@ -4,10 +4,10 @@ use super::blocking::BlockingPool;
 use super::config::{Callback, Config};
 use super::runtime::{Runtime, Scheduler};
 use super::scheduler::{self, current_thread, multi_thread};
-use std::sync::Arc;
 use std::fmt;
 use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Builds a runtime with custom settings.
@@ -166,11 +166,19 @@ impl Builder {
         match self.kind {
             Kind::CurrentThread => {
                 let h = current_thread::Handle::new(config, blocking.clone());
-                Ok(Runtime::from_parts(Scheduler::CurrentThread, scheduler::Handle::CurrentThread(h), blocking))
+                Ok(Runtime::from_parts(
+                    Scheduler::CurrentThread,
+                    scheduler::Handle::CurrentThread(h),
+                    blocking,
+                ))
             }
             Kind::MultiThread => {
                 let (h, cores) = multi_thread::Handle::new(config, blocking.clone());
-                let rt = Runtime::from_parts(Scheduler::MultiThread, scheduler::Handle::MultiThread(h.clone()), blocking);
+                let rt = Runtime::from_parts(
+                    Scheduler::MultiThread,
+                    scheduler::Handle::MultiThread(h.clone()),
+                    blocking,
+                );
                 h.launch(cores)?;
                 Ok(rt)
             }
@@ -193,7 +201,10 @@ impl Builder {
             global_queue_interval: self.global_queue_interval.unwrap_or(31),
             on_thread_start: self.on_thread_start.clone(),
             on_thread_stop: self.on_thread_stop.clone(),
-            service_name: self.service_name.clone().unwrap_or_else(default_service_name),
+            service_name: self
+                .service_name
+                .clone()
+                .unwrap_or_else(default_service_name),
         })
     }
 }

@@ -41,7 +41,10 @@ impl Drop for SetCurrentGuard {
 
 /// Calls `f` with the current runtime's handle, if any.
 pub(crate) fn with_current<R>(f: impl FnOnce(&scheduler::Handle) -> R) -> Option<R> {
-    CONTEXT.try_with(|c| c.handle.borrow().as_ref().map(f)).ok().flatten()
+    CONTEXT
+        .try_with(|c| c.handle.borrow().as_ref().map(f))
+        .ok()
+        .flatten()
 }
 
 /// The timer of the runtime this thread is in, if any.

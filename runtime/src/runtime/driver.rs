@@ -10,8 +10,8 @@
 use super::park::Parker;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use crate::loom::sync::Mutex;
-use std::sync::Arc;
 use crate::time::TimerHandle;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const NO_OWNER: usize = usize::MAX;
@@ -42,11 +42,18 @@ pub(crate) struct Driver {
 impl Driver {
     /// A driver for `parkers` (one per worker; the index is the worker's).
     pub(crate) fn new(parkers: Box<[Arc<Parker>]>) -> Driver {
-        let unpark = Arc::new(DriverUnpark { owner: AtomicUsize::new(NO_OWNER), parkers });
+        let unpark = Arc::new(DriverUnpark {
+            owner: AtomicUsize::new(NO_OWNER),
+            parkers,
+        });
         let shards = unpark.parkers.len();
         let u = unpark.clone();
         let timer = TimerHandle::new(shards, std::sync::Arc::new(move || u.unpark_owner()));
-        Driver { lock: Mutex::new(()), unpark, timer }
+        Driver {
+            lock: Mutex::new(()),
+            unpark,
+            timer,
+        }
     }
 
     pub(crate) fn timer(&self) -> &TimerHandle {
@@ -72,7 +79,10 @@ impl Driver {
     }
 
     fn timeout(&self, limit: Option<Duration>) -> Option<Duration> {
-        let timer = self.timer.next_deadline().map(|d| d.saturating_duration_since(Instant::now()));
+        let timer = self
+            .timer
+            .next_deadline()
+            .map(|d| d.saturating_duration_since(Instant::now()));
         match (timer, limit) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -81,7 +91,11 @@ impl Driver {
 
     /// Fires due timers if no thread is sleeping for them (busy workers call this between tasks).
     pub(crate) fn maintain(&self) {
-        if self.timer.next_deadline().is_some_and(|d| d <= Instant::now()) {
+        if self
+            .timer
+            .next_deadline()
+            .is_some_and(|d| d <= Instant::now())
+        {
             if let Some(_g) = self.lock.try_lock() {
                 self.timer.process(Instant::now());
             }

@@ -59,7 +59,10 @@ impl Handle {
 
     /// Makes this runtime current on this thread until the guard drops.
     pub fn enter(&self) -> EnterGuard<'_> {
-        EnterGuard { _guard: context::enter_handle(self.inner.clone()), _p: PhantomData }
+        EnterGuard {
+            _guard: context::enter_handle(self.inner.clone()),
+            _p: PhantomData,
+        }
     }
 
     /// Spawns a task onto this runtime.
@@ -115,6 +118,8 @@ impl Handle {
 
 impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Handle").field("flavor", &self.runtime_flavor()).finish_non_exhaustive()
+        f.debug_struct("Handle")
+            .field("flavor", &self.runtime_flavor())
+            .finish_non_exhaustive()
     }
 }

@@ -9,8 +9,8 @@
 //! assert_eq!(n, 42);
 //! ```
 
-pub(crate) mod blocking;
 mod block_on;
+pub(crate) mod blocking;
 mod builder;
 pub(crate) mod config;
 pub(crate) mod context;

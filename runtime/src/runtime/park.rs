@@ -24,13 +24,21 @@ pub(crate) struct Parker {
 
 impl Parker {
     pub(crate) fn new() -> Parker {
-        Parker { state: AtomicUsize::new(EMPTY), lock: Mutex::new(()), cvar: Condvar::new() }
+        Parker {
+            state: AtomicUsize::new(EMPTY),
+            lock: Mutex::new(()),
+            cvar: Condvar::new(),
+        }
     }
 
     /// Sleeps until unparked, or until `timeout` passes (`None`: no limit; zero: just consume a
     /// pending token). Returns true if it was woken by a token.
     pub(crate) fn park(&self, timeout: Option<Duration>) -> bool {
-        if self.state.compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst).is_ok() {
+        if self
+            .state
+            .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
+            .is_ok()
+        {
             return true;
         }
         if timeout == Some(Duration::ZERO) {
@@ -50,7 +58,11 @@ impl Parker {
                 Some(t) => self.cvar.wait_timeout(guard, t),
                 None => self.cvar.wait(guard),
             };
-            if self.state.compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst).is_ok() {
+            if self
+                .state
+                .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
+                .is_ok()
+            {
                 return true;
             }
             if timeout.is_some() {

@@ -45,8 +45,17 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    pub(crate) fn from_parts(scheduler: Scheduler, inner: scheduler::Handle, blocking: BlockingPool) -> Runtime {
-        Runtime { scheduler, handle: Handle { inner }, blocking, shut_down: false }
+    pub(crate) fn from_parts(
+        scheduler: Scheduler,
+        inner: scheduler::Handle,
+        blocking: BlockingPool,
+    ) -> Runtime {
+        Runtime {
+            scheduler,
+            handle: Handle { inner },
+            blocking,
+            shut_down: false,
+        }
     }
 
     /// A multi-thread runtime with default settings (one worker per CPU).
@@ -139,11 +148,16 @@ impl Drop for Runtime {
 
 impl fmt::Debug for Runtime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Runtime").field("flavor", &self.flavor()).finish_non_exhaustive()
+        f.debug_struct("Runtime")
+            .field("flavor", &self.flavor())
+            .finish_non_exhaustive()
     }
 }
 
-pub(crate) fn block_on_current_thread_or_multi<F: Future>(inner: &scheduler::Handle, future: F) -> F::Output {
+pub(crate) fn block_on_current_thread_or_multi<F: Future>(
+    inner: &scheduler::Handle,
+    future: F,
+) -> F::Output {
     match inner {
         scheduler::Handle::CurrentThread(h) => h.block_on(future),
         scheduler::Handle::MultiThread(_) => block_on::block_on(future),

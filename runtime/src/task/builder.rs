@@ -31,7 +31,11 @@ impl<'a> Builder<'a> {
     }
 
     fn meta(&self, location: &'static Location<'static>) -> SpawnMeta {
-        SpawnMeta { id: Id::next(), name: self.name.map(Into::into), location }
+        SpawnMeta {
+            id: Id::next(),
+            name: self.name.map(Into::into),
+            location,
+        }
     }
 
     /// Spawns on the current runtime. Panics outside a runtime.

@@ -18,11 +18,17 @@ pub struct JoinError {
 
 impl JoinError {
     pub(crate) fn cancelled(id: Id) -> JoinError {
-        JoinError { repr: Repr::Cancelled, id }
+        JoinError {
+            repr: Repr::Cancelled,
+            id,
+        }
     }
 
     pub(crate) fn panic(id: Id, payload: Box<dyn Any + Send + 'static>) -> JoinError {
-        JoinError { repr: Repr::Panic(payload), id }
+        JoinError {
+            repr: Repr::Panic(payload),
+            id,
+        }
     }
 
     /// The task was cancelled.
@@ -38,7 +44,8 @@ impl JoinError {
     /// The panic payload. Panics if the task did not panic; see [`JoinError::try_into_panic`].
     #[track_caller]
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
-        self.try_into_panic().expect("`JoinError` reason is not a panic")
+        self.try_into_panic()
+            .expect("`JoinError` reason is not a panic")
     }
 
     /// The panic payload, or the error back if the task was cancelled.
@@ -55,7 +62,9 @@ impl JoinError {
     }
 
     fn panic_message(&self) -> Option<&str> {
-        let Repr::Panic(p) = &self.repr else { return None };
+        let Repr::Panic(p) = &self.repr else {
+            return None;
+        };
         p.downcast_ref::<&'static str>()
             .copied()
             .or_else(|| p.downcast_ref::<String>().map(String::as_str))
@@ -66,7 +75,9 @@ impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.repr, self.panic_message()) {
             (Repr::Cancelled, _) => write!(f, "task {} was cancelled", self.id),
-            (Repr::Panic(_), Some(msg)) => write!(f, "task {} panicked with message {msg:?}", self.id),
+            (Repr::Panic(_), Some(msg)) => {
+                write!(f, "task {} panicked with message {msg:?}", self.id)
+            }
             (Repr::Panic(_), None) => write!(f, "task {} panicked", self.id),
         }
     }
@@ -76,7 +87,9 @@ impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.repr, self.panic_message()) {
             (Repr::Cancelled, _) => write!(f, "JoinError::Cancelled({:?})", self.id),
-            (Repr::Panic(_), Some(msg)) => write!(f, "JoinError::Panic({:?}, {msg:?}, ...)", self.id),
+            (Repr::Panic(_), Some(msg)) => {
+                write!(f, "JoinError::Panic({:?}, {msg:?}, ...)", self.id)
+            }
             (Repr::Panic(_), None) => write!(f, "JoinError::Panic({:?}, ...)", self.id),
         }
     }
@@ -86,7 +99,11 @@ impl std::error::Error for JoinError {}
 
 impl From<JoinError> for io::Error {
     fn from(e: JoinError) -> io::Error {
-        let kind = if e.is_cancelled() { io::ErrorKind::Interrupted } else { io::ErrorKind::Other };
+        let kind = if e.is_cancelled() {
+            io::ErrorKind::Interrupted
+        } else {
+            io::ErrorKind::Other
+        };
         io::Error::new(kind, e.to_string())
     }
 }

@@ -65,7 +65,9 @@ where
         }
         TransitionToIdle::OkNotified => {
             // The reference we held becomes the new queue entry's.
-            cell.core.scheduler.yield_now(Notified::from_raw(RawTask::from_raw(ptr)));
+            cell.core
+                .scheduler
+                .yield_now(Notified::from_raw(RawTask::from_raw(ptr)));
             false
         }
         TransitionToIdle::Cancelled => {
@@ -117,7 +119,9 @@ unsafe fn drop_stage<F: Future, S>(cell: &Cell<F, S>) {
     let _id = IdGuard::enter(cell.header.id);
     let _ = catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: the caller's contract.
-        cell.core.stage.with_mut(|s| unsafe { *s = Stage::Consumed });
+        cell.core
+            .stage
+            .with_mut(|s| unsafe { *s = Stage::Consumed });
     }));
 }
 
@@ -200,7 +204,9 @@ where
 {
     // SAFETY: the reference keeps the cell alive.
     let cell = unsafe { cell::<F, S>(ptr) };
-    cell.core.scheduler.schedule(Notified::from_raw(RawTask::from_raw(ptr)));
+    cell.core
+        .scheduler
+        .schedule(Notified::from_raw(RawTask::from_raw(ptr)));
 }
 
 /// # Safety
@@ -235,8 +241,13 @@ where
         return;
     }
     // SAFETY: COMPLETE with JOIN_INTEREST grants the handle the stage.
-    let stage = cell.core.stage.with_mut(|s| unsafe { mem::replace(&mut *s, Stage::Consumed) });
-    let Stage::Finished(out) = stage else { panic!("JoinHandle polled after completion") };
+    let stage = cell
+        .core
+        .stage
+        .with_mut(|s| unsafe { mem::replace(&mut *s, Stage::Consumed) });
+    let Stage::Finished(out) = stage else {
+        panic!("JoinHandle polled after completion")
+    };
     // SAFETY: the caller's contract on `dst`.
     unsafe { *dst.cast::<Poll<Result<F::Output, JoinError>>>() = Poll::Ready(out) };
 }
@@ -249,7 +260,9 @@ fn can_read_output(header: &Header, trailer: &super::raw::Trailer, waker: &Waker
     }
     if snapshot.is_join_waker_set() {
         // SAFETY: JOIN_WAKER set: the slot holds our waker and only the completer may read it.
-        let same = trailer.waker.with(|w| unsafe { (*w).as_ref() }.is_some_and(|w| w.will_wake(waker)));
+        let same = trailer
+            .waker
+            .with(|w| unsafe { (*w).as_ref() }.is_some_and(|w| w.will_wake(waker)));
         if same {
             return false;
         }
@@ -259,7 +272,9 @@ fn can_read_output(header: &Header, trailer: &super::raw::Trailer, waker: &Waker
     }
     // JOIN_WAKER is clear and the task was not complete: the slot is ours.
     // SAFETY: as just said.
-    trailer.waker.with_mut(|w| unsafe { *w = Some(waker.clone()) });
+    trailer
+        .waker
+        .with_mut(|w| unsafe { *w = Some(waker.clone()) });
     if header.state.set_join_waker().is_err() {
         // Completed meanwhile: the slot is still ours; clear it and read.
         // SAFETY: JOIN_WAKER was not published.

@@ -83,7 +83,9 @@ mod tests {
     #[test]
     fn ids_are_unique_across_threads() {
         let mut all: Vec<u64> = (0..4)
-            .map(|_| std::thread::spawn(|| (0..3000).map(|_| Id::next().as_u64()).collect::<Vec<_>>()))
+            .map(|_| {
+                std::thread::spawn(|| (0..3000).map(|_| Id::next().as_u64()).collect::<Vec<_>>())
+            })
             .flat_map(|h| h.join().unwrap())
             .collect();
         all.sort_unstable();

@@ -68,11 +68,15 @@ impl<T> JoinSet<T> {
 
     /// Polls for the next finished task.
     pub fn poll_join_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, JoinError>>> {
-        self.poll_join_next_with_id(cx).map(|o| o.map(|r| r.map(|(_, v)| v)))
+        self.poll_join_next_with_id(cx)
+            .map(|o| o.map(|r| r.map(|(_, v)| v)))
     }
 
     /// Polls for the next finished task, with its id.
-    pub fn poll_join_next_with_id(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<(Id, T), JoinError>>> {
+    pub fn poll_join_next_with_id(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<(Id, T), JoinError>>> {
         if self.tasks.is_empty() {
             return Poll::Ready(None);
         }

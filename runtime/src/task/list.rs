@@ -10,8 +10,8 @@ use super::raw::{Header, RawTask};
 use super::{Notified, Schedule, Task};
 use crate::loom::cell::UnsafeCell;
 use crate::loom::sync::atomic::{AtomicBool, Ordering::*};
-use crossbeam_utils::CachePadded;
 use crate::loom::sync::Mutex;
+use crossbeam_utils::CachePadded;
 use std::marker::PhantomData;
 use std::ptr::NonNull;
 
@@ -29,7 +29,13 @@ struct Links {
 
 impl Pointers {
     pub(crate) fn new() -> Pointers {
-        Pointers { inner: UnsafeCell::new(Links { prev: None, next: None, linked: false }) }
+        Pointers {
+            inner: UnsafeCell::new(Links {
+                prev: None,
+                next: None,
+                linked: false,
+            }),
+        }
     }
 }
 
@@ -66,7 +72,9 @@ impl<S: Schedule> OwnedTasks<S> {
     pub(crate) fn new(shards: usize) -> Self {
         let n = shards.max(1).next_power_of_two();
         OwnedTasks {
-            shards: (0..n).map(|_| CachePadded::new(Mutex::new(Shard { head: None, len: 0 }))).collect(),
+            shards: (0..n)
+                .map(|_| CachePadded::new(Mutex::new(Shard { head: None, len: 0 })))
+                .collect(),
             mask: n - 1,
             closed: AtomicBool::new(false),
             _p: PhantomData,
@@ -176,7 +184,11 @@ unsafe fn unlink(shard: &mut Shard, t: NonNull<Header>) -> bool {
         if let Some(n) = next {
             (*links(n)).prev = prev;
         }
-        *l = Links { prev: None, next: None, linked: false };
+        *l = Links {
+            prev: None,
+            next: None,
+            linked: false,
+        };
     }
     true
 }

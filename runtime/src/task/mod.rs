@@ -21,9 +21,9 @@ pub(crate) mod list;
 pub(crate) mod pool;
 mod raw;
 mod spawn;
+pub(crate) mod state;
 #[cfg(test)]
 mod tests;
-pub(crate) mod state;
 mod waker;
 mod yield_now;
 
@@ -70,7 +70,10 @@ unsafe impl<S> Sync for Task<S> {}
 
 impl<S: 'static> Task<S> {
     pub(crate) fn from_raw(raw: RawTask) -> Task<S> {
-        Task { raw, _p: PhantomData }
+        Task {
+            raw,
+            _p: PhantomData,
+        }
     }
 
     pub(crate) fn raw(&self) -> RawTask {
@@ -139,7 +142,11 @@ where
 {
     let ptr = raw::Cell::<F, S>::allocate(future, scheduler, id, location, name);
     let raw = RawTask::from_raw(ptr);
-    (Task::from_raw(raw), Notified::from_raw(raw), JoinHandle::new(raw))
+    (
+        Task::from_raw(raw),
+        Notified::from_raw(raw),
+        JoinHandle::new(raw),
+    )
 }
 
 /// What a spawn records about the new task.
@@ -153,6 +160,10 @@ impl SpawnMeta {
     /// An unnamed task spawned at the caller's location.
     #[track_caller]
     pub(crate) fn caller() -> SpawnMeta {
-        SpawnMeta { id: Id::next(), name: None, location: Location::caller() }
+        SpawnMeta {
+            id: Id::next(),
+            name: None,
+            location: Location::caller(),
+        }
     }
 }

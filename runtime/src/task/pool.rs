@@ -172,9 +172,16 @@ fn enter_inner(fresh: bool) -> EnterGuard {
     LOCAL.with(|l| {
         let mut l = l.borrow_mut();
         if let Some(p) = l.as_ref() {
-            return EnterGuard { installed: false, pool: p.shared };
+            return EnterGuard {
+                installed: false,
+                pool: p.shared,
+            };
         }
-        let shared = if fresh { Box::leak(Box::new(PoolShared::new())) } else { acquire_pool() };
+        let shared = if fresh {
+            Box::leak(Box::new(PoolShared::new()))
+        } else {
+            acquire_pool()
+        };
         *l = Some(LocalPool {
             in_use: shared.stats.in_use.load(Relaxed),
             shared,
@@ -186,7 +193,10 @@ fn enter_inner(fresh: bool) -> EnterGuard {
             bytes_held: 0,
             remote_frees: 0,
         });
-        EnterGuard { installed: true, pool: shared }
+        EnterGuard {
+            installed: true,
+            pool: shared,
+        }
     })
 }
 
@@ -220,7 +230,9 @@ impl Drop for EnterGuard {
         if !self.installed {
             return;
         }
-        let Ok(Some(mut pool)) = LOCAL.try_with(|l| l.borrow_mut().take()) else { return };
+        let Ok(Some(mut pool)) = LOCAL.try_with(|l| l.borrow_mut().take()) else {
+            return;
+        };
         for class in 0..CLASSES {
             free_list(pool.heads[class], class as u8);
             // Blocks on an adopted chain were in use until now; they leave the pool.
@@ -230,7 +242,10 @@ impl Drop for EnterGuard {
         }
         pool.bytes_held = 0;
         pool.publish();
-        SPARE.lock().unwrap_or_else(|e| e.into_inner()).push(pool.shared);
+        SPARE
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(pool.shared);
     }
 }
 
@@ -291,7 +306,14 @@ impl LocalPool {
         }
         let node = block.as_ptr().cast::<FreeNode>();
         // SAFETY: the block is free and at least as large as a node.
-        unsafe { ptr::write(node, FreeNode { next: self.heads[c] }) };
+        unsafe {
+            ptr::write(
+                node,
+                FreeNode {
+                    next: self.heads[c],
+                },
+            )
+        };
         self.heads[c] = node;
         self.lens[c] += 1;
         self.bytes_held += CLASS_SIZES[c] as u64;
@@ -318,7 +340,13 @@ pub(crate) fn alloc_cell(layout: Layout, class: u8) -> (NonNull<u8>, Home) {
                 raw_alloc(block_layout(class))
             }
         };
-        Some((block, Home { pool: Some(pool.shared), class }))
+        Some((
+            block,
+            Home {
+                pool: Some(pool.shared),
+                class,
+            },
+        ))
     });
     match got {
         Ok(Some(got)) => got,
@@ -339,13 +367,19 @@ fn raw_alloc(layout: Layout) -> NonNull<u8> {
 #[inline]
 pub(crate) unsafe fn dealloc_cell(block: NonNull<u8>, layout: Layout, home: Home) {
     let Some(pool) = home.pool else {
-        let layout = if home.class == UNPOOLED { layout } else { block_layout(home.class) };
+        let layout = if home.class == UNPOOLED {
+            layout
+        } else {
+            block_layout(home.class)
+        };
         // SAFETY: allocated by `raw_alloc` with this layout (caller's contract).
         unsafe { free(block.as_ptr(), layout) };
         return;
     };
     let local = LOCAL.try_with(|l| {
-        let Ok(mut l) = l.try_borrow_mut() else { return false };
+        let Ok(mut l) = l.try_borrow_mut() else {
+            return false;
+        };
         match l.as_mut() {
             Some(p) if ptr::eq(p.shared, pool) => {
                 p.push(home.class, block);
@@ -368,8 +402,14 @@ mod tests {
         assert_eq!(class_of(Layout::from_size_align(1, 1).unwrap()), 0);
         assert_eq!(class_of(Layout::from_size_align(65, 8).unwrap()), 1);
         assert_eq!(class_of(Layout::from_size_align(4096, 8).unwrap()), 11);
-        assert_eq!(class_of(Layout::from_size_align(4097, 8).unwrap()), UNPOOLED);
-        assert_eq!(class_of(Layout::from_size_align(64, 128).unwrap()), UNPOOLED);
+        assert_eq!(
+            class_of(Layout::from_size_align(4097, 8).unwrap()),
+            UNPOOLED
+        );
+        assert_eq!(
+            class_of(Layout::from_size_align(64, 128).unwrap()),
+            UNPOOLED
+        );
     }
 
     #[test]
@@ -393,7 +433,11 @@ mod tests {
             .join()
             .unwrap();
             let (c, hc) = alloc_cell(layout, class);
-            assert_eq!(c.as_ptr() as usize, b_addr, "the remotely freed cell came home");
+            assert_eq!(
+                c.as_ptr() as usize,
+                b_addr,
+                "the remotely freed cell came home"
+            );
             publish();
             assert_eq!(shared.stats.hits.load(Relaxed), 2);
             assert_eq!(shared.stats.misses.load(Relaxed), 1);

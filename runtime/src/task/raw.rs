@@ -105,8 +105,15 @@ where
                 home,
                 location,
             },
-            core: Core { scheduler, stage: UnsafeCell::new(Stage::Running(future)) },
-            trailer: Trailer { owned: Pointers::new(), waker: UnsafeCell::new(None), name },
+            core: Core {
+                scheduler,
+                stage: UnsafeCell::new(Stage::Running(future)),
+            },
+            trailer: Trailer {
+                owned: Pointers::new(),
+                waker: UnsafeCell::new(None),
+                name,
+            },
         };
         // SAFETY: `block` is a fresh allocation of `LAYOUT` (or a larger, more aligned class block).
         unsafe { cell.as_ptr().write(value) };
@@ -196,7 +203,11 @@ impl RawTask {
     /// # Safety
     /// `dst` points to a `Poll<Result<T, JoinError>>` where `T` is the task's output type, and the
     /// caller is the task's `JoinHandle`.
-    pub(crate) unsafe fn try_read_output<T>(self, dst: *mut Poll<Result<T, JoinError>>, waker: &Waker) {
+    pub(crate) unsafe fn try_read_output<T>(
+        self,
+        dst: *mut Poll<Result<T, JoinError>>,
+        waker: &Waker,
+    ) {
         // SAFETY: the caller's contract.
         unsafe { (self.header().vtable.try_read_output)(self.ptr, dst.cast(), waker) }
     }

@@ -193,9 +193,15 @@ impl State {
             if s.is_complete() || s.is_notified() {
                 (TransitionToNotified::DoNothing, None)
             } else if s.is_running() {
-                (TransitionToNotified::DoNothing, Some(Snapshot(s.0 | NOTIFIED)))
+                (
+                    TransitionToNotified::DoNothing,
+                    Some(Snapshot(s.0 | NOTIFIED)),
+                )
             } else {
-                (TransitionToNotified::Submit, Some(Snapshot(s.0 | NOTIFIED).ref_inc()))
+                (
+                    TransitionToNotified::Submit,
+                    Some(Snapshot(s.0 | NOTIFIED).ref_inc()),
+                )
             }
         })
     }
@@ -207,7 +213,10 @@ impl State {
                 (TransitionToNotified::DoNothing, None)
             } else if s.is_running() || s.is_notified() {
                 // The poller, or the worker that pops the queue entry, sees CANCELLED.
-                (TransitionToNotified::DoNothing, Some(Snapshot(s.0 | CANCELLED | NOTIFIED)))
+                (
+                    TransitionToNotified::DoNothing,
+                    Some(Snapshot(s.0 | CANCELLED | NOTIFIED)),
+                )
             } else {
                 let next = Snapshot(s.0 | CANCELLED | NOTIFIED).ref_inc();
                 (TransitionToNotified::Submit, Some(next))
@@ -344,14 +353,23 @@ mod tests {
         let s = State::new();
         assert_eq!(s.load().ref_count(), 3);
         assert_eq!(s.transition_to_running(), TransitionToRunning::Success);
-        assert_eq!(s.transition_to_idle(), TransitionToIdle::Ok { dealloc: false });
+        assert_eq!(
+            s.transition_to_idle(),
+            TransitionToIdle::Ok { dealloc: false }
+        );
         assert_eq!(s.load().ref_count(), 2);
         // A waker clone takes a ref, its wake by value submits with that ref.
         s.ref_inc();
-        assert_eq!(s.transition_to_notified_by_val(), TransitionToNotified::Submit);
+        assert_eq!(
+            s.transition_to_notified_by_val(),
+            TransitionToNotified::Submit
+        );
         assert_eq!(s.load().ref_count(), 3);
         // A second wake while queued does nothing.
-        assert_eq!(s.transition_to_notified_by_ref(), TransitionToNotified::DoNothing);
+        assert_eq!(
+            s.transition_to_notified_by_ref(),
+            TransitionToNotified::DoNothing
+        );
         assert_eq!(s.transition_to_running(), TransitionToRunning::Success);
         let prev = s.transition_to_complete();
         assert!(prev.is_join_interested());
@@ -362,7 +380,10 @@ mod tests {
     fn wake_while_running_reschedules_once() {
         let s = State::new();
         assert_eq!(s.transition_to_running(), TransitionToRunning::Success);
-        assert_eq!(s.transition_to_notified_by_ref(), TransitionToNotified::DoNothing);
+        assert_eq!(
+            s.transition_to_notified_by_ref(),
+            TransitionToNotified::DoNothing
+        );
         assert_eq!(s.transition_to_idle(), TransitionToIdle::OkNotified);
         assert!(s.load().is_notified());
         assert_eq!(s.load().ref_count(), 3);
@@ -372,9 +393,18 @@ mod tests {
     fn abort_idle_task_submits_it_cancelled() {
         let s = State::new();
         assert_eq!(s.transition_to_running(), TransitionToRunning::Success);
-        assert_eq!(s.transition_to_idle(), TransitionToIdle::Ok { dealloc: false });
-        assert_eq!(s.transition_to_notified_and_cancel(), TransitionToNotified::Submit);
-        assert_eq!(s.transition_to_notified_and_cancel(), TransitionToNotified::DoNothing);
+        assert_eq!(
+            s.transition_to_idle(),
+            TransitionToIdle::Ok { dealloc: false }
+        );
+        assert_eq!(
+            s.transition_to_notified_and_cancel(),
+            TransitionToNotified::Submit
+        );
+        assert_eq!(
+            s.transition_to_notified_and_cancel(),
+            TransitionToNotified::DoNothing
+        );
         assert_eq!(s.transition_to_running(), TransitionToRunning::Cancelled);
     }
 

@@ -12,7 +12,11 @@ impl FastRand {
     /// A generator seeded from `seed` (zero is remapped, xorshift must not start at zero).
     pub(crate) fn new(seed: u64) -> FastRand {
         FastRand {
-            state: Cell::new(if seed == 0 { 0x9E37_79B9_7F4A_7C15 } else { seed }),
+            state: Cell::new(if seed == 0 {
+                0x9E37_79B9_7F4A_7C15
+            } else {
+                seed
+            }),
         }
     }
 

@@ -13,9 +13,21 @@ pub type MakeRuntime = fn() -> Runtime;
 
 /// The flavors: current-thread, multi-thread with one worker, multi-thread with four.
 pub const FLAVORS: [(&str, MakeRuntime); 3] = [
-    ("current_thread", || Builder::new_current_thread().build().unwrap()),
-    ("multi_thread_1", || Builder::new_multi_thread().worker_threads(1).build().unwrap()),
-    ("multi_thread_4", || Builder::new_multi_thread().worker_threads(4).build().unwrap()),
+    ("current_thread", || {
+        Builder::new_current_thread().build().unwrap()
+    }),
+    ("multi_thread_1", || {
+        Builder::new_multi_thread()
+            .worker_threads(1)
+            .build()
+            .unwrap()
+    }),
+    ("multi_thread_4", || {
+        Builder::new_multi_thread()
+            .worker_threads(4)
+            .build()
+            .unwrap()
+    }),
 ];
 
 /// Generates one `#[test]` per flavor for each listed function `fn name(rt: Runtime)`.
@@ -84,7 +96,9 @@ impl Watchdog {
                 if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
                     rx.recv_timeout(std::time::Duration::from_secs(secs))
                 {
-                    eprintln!("WATCHDOG: test `{name}` still running after {secs} s: hung; aborting");
+                    eprintln!(
+                        "WATCHDOG: test `{name}` still running after {secs} s: hung; aborting"
+                    );
                     std::process::abort();
                 }
             })

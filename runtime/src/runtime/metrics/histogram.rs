@@ -14,7 +14,11 @@ pub fn bucket_of(ns: u64) -> usize {
 /// The nanosecond range `[lo, hi)` a bucket covers (`hi` is `u64::MAX` for the last).
 pub fn bucket_range_ns(bucket: usize) -> (u64, u64) {
     let lo = if bucket == 0 { 0 } else { 1u64 << bucket };
-    let hi = if bucket + 1 >= POLL_BUCKETS { u64::MAX } else { 1u64 << (bucket + 1) };
+    let hi = if bucket + 1 >= POLL_BUCKETS {
+        u64::MAX
+    } else {
+        1u64 << (bucket + 1)
+    };
     (lo, hi)
 }
 

@@ -32,7 +32,11 @@ impl WorkerBlock {
     }
 
     pub(crate) fn snapshot(&self, index: usize) -> WorkerMetrics {
-        WorkerMetrics { index, poll_time_histogram: vec![0; POLL_BUCKETS], ..Default::default() }
+        WorkerMetrics {
+            index,
+            poll_time_histogram: vec![0; POLL_BUCKETS],
+            ..Default::default()
+        }
     }
 }
 

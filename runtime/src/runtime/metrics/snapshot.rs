@@ -104,6 +104,9 @@ impl RuntimeMetrics {
 
     /// Entries of the poll-time histograms over all workers.
     pub fn total_histogram_count(&self) -> u64 {
-        self.workers.iter().flat_map(|w| &w.poll_time_histogram).sum()
+        self.workers
+            .iter()
+            .flat_map(|w| &w.poll_time_histogram)
+            .sum()
     }
 }

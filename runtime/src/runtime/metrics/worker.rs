@@ -183,13 +183,17 @@ impl WorkerStats {
         block.steal_attempts.store(self.steal_attempts, Relaxed);
         block.steal_operations.store(self.steal_operations, Relaxed);
         block.tasks_stolen.store(self.tasks_stolen, Relaxed);
-        block.local_queue_depth.store(self.local_queue_depth, Relaxed);
+        block
+            .local_queue_depth
+            .store(self.local_queue_depth, Relaxed);
         block.lifo_hits.store(self.lifo_hits, Relaxed);
         block.parks.store(self.parks, Relaxed);
         block.unparks.store(self.unparks, Relaxed);
         block.spurious_wakeups.store(self.spurious_wakeups, Relaxed);
         block.busy_ns.store(self.busy_ns, Relaxed);
-        block.budget_forced_yields.store(self.budget_forced_yields, Relaxed);
+        block
+            .budget_forced_yields
+            .store(self.budget_forced_yields, Relaxed);
         for (dst, src) in block.poll_hist.iter().zip(&self.poll_hist) {
             dst.store(*src, Relaxed);
         }

@@ -7,7 +7,6 @@
 
 use crate::loom::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
 use crate::loom::sync::Mutex;
-use std::sync::Arc;
 use crate::runtime::blocking::BlockingPool;
 use crate::runtime::config::Config;
 use crate::runtime::driver::Driver;
@@ -16,13 +15,14 @@ use crate::runtime::park::Parker;
 use crate::runtime::{block_on as thread_block_on, coop};
 use crate::task::list::OwnedTasks;
 use crate::task::pool::{self, PoolShared};
+use crate::task::SpawnMeta;
 use crate::task::{self, JoinHandle, Notified, Schedule, Task};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
-use crate::task::SpawnMeta;
 use std::pin::pin;
 use std::ptr;
+use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
 type Notif = Notified<Arc<Handle>>;
@@ -100,7 +100,8 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (task, notified, join) = task::new_task(future, self.clone(), meta.id, meta.location, meta.name);
+        let (task, notified, join) =
+            task::new_task(future, self.clone(), meta.id, meta.location, meta.name);
         if let Some(notified) = self.owned.bind(task, notified) {
             self.schedule_task(notified, true);
         }
@@ -141,9 +142,16 @@ impl Handle {
         }
     }
 
-    fn drive<F: Future>(self: &Arc<Self>, core: Box<Core>, mut future: std::pin::Pin<&mut F>) -> F::Output {
+    fn drive<F: Future>(
+        self: &Arc<Self>,
+        core: Box<Core>,
+        mut future: std::pin::Pin<&mut F>,
+    ) -> F::Output {
         let _pool = self.enter_pool();
-        let cx = CtContext { handle: self.clone(), core: RefCell::new(Some(core)) };
+        let cx = CtContext {
+            handle: self.clone(),
+            core: RefCell::new(Some(core)),
+        };
         let prev = CURRENT.with(|c| c.replace(&cx));
         let _restore = RestoreOnDrop { cx: &cx, prev };
         let waker = Waker::from(std::sync::Arc::new(MainWaker(self.clone())));
@@ -195,7 +203,9 @@ impl Handle {
                 return Some(t);
             }
         }
-        core.tasks.pop_front().or_else(|| self.inject.lock().pop_front())
+        core.tasks
+            .pop_front()
+            .or_else(|| self.inject.lock().pop_front())
     }
 
     fn park(&self, cx: &CtContext) {
@@ -248,7 +258,10 @@ impl Handle {
         }
         let core = self.core.lock().take();
         let _pool = self.enter_pool();
-        let cx = CtContext { handle: self.clone(), core: RefCell::new(core) };
+        let cx = CtContext {
+            handle: self.clone(),
+            core: RefCell::new(core),
+        };
         let prev = CURRENT.with(|c| c.replace(&cx));
         let _restore = RestoreOnDrop { cx: &cx, prev };
         self.owned.close_and_shutdown_all();
@@ -275,7 +288,12 @@ impl Handle {
             blocking_threads: threads,
             idle_blocking_threads: idle,
             blocking_queue_depth: queued,
-            pools: self.pools.lock().iter().map(|p| super::multi_thread_pool_metrics(p)).collect(),
+            pools: self
+                .pools
+                .lock()
+                .iter()
+                .map(|p| super::multi_thread_pool_metrics(p))
+                .collect(),
         }
     }
 }
@@ -306,7 +324,9 @@ fn try_schedule_local(handle: &Handle, task: Notif, is_spawn: bool) -> Result<()
     if !ptr::eq(Arc::as_ptr(&cx.handle), handle) {
         return Err(task);
     }
-    let Ok(mut core) = cx.core.try_borrow_mut() else { return Err(task) };
+    let Ok(mut core) = cx.core.try_borrow_mut() else {
+        return Err(task);
+    };
     match core.as_mut() {
         Some(core) => {
             core.stats.spawned_local += u64::from(is_spawn);

@@ -5,9 +5,9 @@ pub(crate) mod multi_thread;
 
 use super::blocking::BlockingPool;
 use super::metrics::RuntimeMetrics;
-use std::sync::Arc;
 use crate::task::{JoinHandle, SpawnMeta};
 use std::future::Future;
+use std::sync::Arc;
 
 pub(crate) use multi_thread::handle_pool_metrics as multi_thread_pool_metrics;
 

@@ -78,10 +78,17 @@ struct Fixture {
 }
 
 fn spawn() -> (Fixture, JoinHandle<Output>) {
-    let sched = Arc::new(Mock { queue: Mutex::new(VecDeque::new()), owned: OwnedTasks::new(1) });
+    let sched = Arc::new(Mock {
+        queue: Mutex::new(VecDeque::new()),
+        owned: OwnedTasks::new(1),
+    });
     let slot = Arc::new(Mutex::new(None));
     let drops = Arc::new(AtomicUsize::new(0));
-    let fut = TwoStep { polled: false, slot: slot.clone(), drops: drops.clone() };
+    let fut = TwoStep {
+        polled: false,
+        slot: slot.clone(),
+        drops: drops.clone(),
+    };
     let (t, n, j) = task::new_task(fut, sched.clone(), Id::next(), Location::caller(), None);
     let n = sched.owned.bind(t, n).expect("open list");
     sched.schedule(n);
@@ -143,7 +150,10 @@ fn abort_races_poll_and_wake() {
         }
         drop(join);
         let d = fx.drops.load(SeqCst);
-        assert!(d == 1 || d == 2, "future dropped once (plus the output if it finished): {d}");
+        assert!(
+            d == 1 || d == 2,
+            "future dropped once (plus the output if it finished): {d}"
+        );
         assert!(fx.sched.owned.is_empty());
     });
 }

@@ -5,7 +5,6 @@ use super::queue::{self, Injector, Remote, Steal};
 use super::worker::{self, Core};
 use crate::loom::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
 use crate::loom::sync::Mutex;
-use std::sync::Arc;
 use crate::runtime::blocking::BlockingPool;
 use crate::runtime::config::Config;
 use crate::runtime::driver::Driver;
@@ -14,9 +13,10 @@ use crate::runtime::park::Parker;
 use crate::runtime::scheduler;
 use crate::task::list::OwnedTasks;
 use crate::task::pool::PoolShared;
+use crate::task::SpawnMeta;
 use crate::task::{self, JoinHandle, Notified, Schedule, Task};
 use std::future::Future;
-use crate::task::SpawnMeta;
+use std::sync::Arc;
 
 pub(crate) type Notif = Notified<Arc<Handle>>;
 
@@ -80,7 +80,8 @@ impl Handle {
     pub(super) fn start_worker(self: &Arc<Self>, core: Box<Core>) -> std::io::Result<()> {
         let h = self.clone();
         let sched = scheduler::Handle::MultiThread(self.clone());
-        self.blocking.spawn_dedicated(sched, Box::new(move || worker::run(h, core)))
+        self.blocking
+            .spawn_dedicated(sched, Box::new(move || worker::run(h, core)))
     }
 
     pub(crate) fn spawn<F>(self: &Arc<Self>, future: F, meta: SpawnMeta) -> JoinHandle<F::Output>
@@ -88,7 +89,8 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (task, notified, join) = task::new_task(future, self.clone(), meta.id, meta.location, meta.name);
+        let (task, notified, join) =
+            task::new_task(future, self.clone(), meta.id, meta.location, meta.name);
         if let Some(notified) = self.owned.bind(task, notified) {
             self.schedule_task(notified, Kind::Spawn);
         }
@@ -122,7 +124,11 @@ impl Handle {
     /// Takes one task from the global queue, moving a batch into `dst`.
     pub(super) fn pop_global(&self, dst: &queue::Local<Notif>, batch: bool) -> Option<Notif> {
         loop {
-            let s = if batch { self.inject.steal_batch_and_pop(dst.deque()) } else { self.inject.steal() };
+            let s = if batch {
+                self.inject.steal_batch_and_pop(dst.deque())
+            } else {
+                self.inject.steal()
+            };
             match s {
                 Steal::Success(t) => return Some(t),
                 Steal::Empty => return None,
@@ -175,7 +181,12 @@ impl Handle {
         let pools = self.pools.lock().iter().map(|p| pool_metrics(p)).collect();
         RuntimeMetrics {
             num_workers: self.blocks.len(),
-            workers: self.blocks.iter().enumerate().map(|(i, b)| b.snapshot(i)).collect(),
+            workers: self
+                .blocks
+                .iter()
+                .enumerate()
+                .map(|(i, b)| b.snapshot(i))
+                .collect(),
             spawned_remote: self.spawned_remote.load(Relaxed),
             active_tasks: self.owned.len(),
             global_queue_depth: self.inject.len(),

@@ -87,7 +87,9 @@ impl Idle {
     /// Returns true if it was there.
     pub(crate) fn unpark_worker_by_id(&self, worker: usize) -> bool {
         let mut sleepers = self.sleepers.lock();
-        let Some(pos) = sleepers.iter().position(|&w| w == worker) else { return false };
+        let Some(pos) = sleepers.iter().position(|&w| w == worker) else {
+            return false;
+        };
         sleepers.swap_remove(pos);
         self.state.fetch_add(1 << UNPARK_SHIFT, SeqCst);
         true

@@ -5,6 +5,6 @@ mod idle;
 pub(crate) mod queue;
 mod worker;
 
-pub(crate) use handle::Handle;
 pub(crate) use handle::pool_metrics as handle_pool_metrics;
+pub(crate) use handle::Handle;
 pub(crate) use worker::block_in_place;

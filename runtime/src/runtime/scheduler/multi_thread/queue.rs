@@ -160,11 +160,16 @@ pub(crate) mod loom_deque {
             self.0.lock().push_back(t)
         }
         pub(crate) fn steal(&self) -> Steal<T> {
-            self.0.lock().pop_front().map_or(Steal::Empty, Steal::Success)
+            self.0
+                .lock()
+                .pop_front()
+                .map_or(Steal::Empty, Steal::Success)
         }
         pub(crate) fn steal_batch_and_pop(&self, dst: &Worker<T>) -> Steal<T> {
             let mut q = self.0.lock();
-            let Some(first) = q.pop_front() else { return Steal::Empty };
+            let Some(first) = q.pop_front() else {
+                return Steal::Empty;
+            };
             let n = q.len().div_ceil(2);
             for t in q.drain(..n) {
                 dst.push(t);
@@ -186,14 +191,20 @@ pub(crate) mod loom_deque {
         pub(crate) fn is_empty(&self) -> bool {
             self.0.lock().is_empty()
         }
-        pub(crate) fn steal_batch_with_limit_and_pop(&self, dst: &Worker<T>, limit: usize) -> Steal<T> {
+        pub(crate) fn steal_batch_with_limit_and_pop(
+            &self,
+            dst: &Worker<T>,
+            limit: usize,
+        ) -> Steal<T> {
             let taken: Vec<T> = {
                 let mut src = self.0.lock();
                 let n = limit.min(src.len());
                 src.drain(..n).collect()
             };
             let mut it = taken.into_iter();
-            let Some(first) = it.next() else { return Steal::Empty };
+            let Some(first) = it.next() else {
+                return Steal::Empty;
+            };
             for t in it {
                 dst.push(t);
             }

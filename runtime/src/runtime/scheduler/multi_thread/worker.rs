@@ -12,13 +12,13 @@
 use super::handle::{Handle, Kind, Notif};
 use super::queue::{Local, MAX_LIFO_POLLS};
 use crate::loom::sync::atomic::Ordering::Acquire;
-use std::sync::Arc;
 use crate::runtime::metrics::WorkerStats;
 use crate::runtime::{context, coop};
 use crate::task::pool;
 use crate::util::rand::FastRand;
 use std::cell::{Cell, RefCell};
 use std::ptr;
+use std::sync::Arc;
 
 /// The worker's private state; moves between threads only through `block_in_place`.
 pub(crate) struct Core {
@@ -59,12 +59,17 @@ impl Core {
     }
 
     fn next_task(&mut self, handle: &Handle) -> Option<Notif> {
-        if self.tick.is_multiple_of(handle.config.global_queue_interval) {
+        if self
+            .tick
+            .is_multiple_of(handle.config.global_queue_interval)
+        {
             if let Some(t) = handle.pop_global(&self.run_queue, false) {
                 return Some(t);
             }
         }
-        self.run_queue.pop().or_else(|| handle.pop_global(&self.run_queue, true))
+        self.run_queue
+            .pop()
+            .or_else(|| handle.pop_global(&self.run_queue, true))
     }
 
     fn steal_work(&mut self, handle: &Handle) -> Option<Notif> {
@@ -82,7 +87,8 @@ impl Core {
                 continue;
             }
             self.stats.steal_attempts += 1;
-            if let Some((task, count)) = handle.remotes[victim].steal_half_into(&mut self.run_queue) {
+            if let Some((task, count)) = handle.remotes[victim].steal_half_into(&mut self.run_queue)
+            {
                 self.stats.record_steal(victim, count);
                 return Some(task);
             }
@@ -140,7 +146,9 @@ pub(super) fn try_schedule_local(handle: &Handle, task: Notif, kind: Kind) -> Re
     if !ptr::eq(Arc::as_ptr(&cx.handle), handle) {
         return Err(task);
     }
-    let Ok(mut core) = cx.core.try_borrow_mut() else { return Err(task) };
+    let Ok(mut core) = cx.core.try_borrow_mut() else {
+        return Err(task);
+    };
     match core.as_mut() {
         Some(core) => {
             core.schedule_local(handle, task, kind);
@@ -161,7 +169,10 @@ pub(super) fn run(handle: Arc<Handle>, core: Box<Core>) {
     }
     let _runtime = context::enter_runtime();
     context::set_worker_index(Some(core.index));
-    let cx = WorkerContext { handle, core: RefCell::new(None) };
+    let cx = WorkerContext {
+        handle,
+        core: RefCell::new(None),
+    };
     let prev = CURRENT.with(|c| c.replace(&cx));
     let core = cx.run(core);
     CURRENT.with(|c| c.set(prev));
@@ -207,7 +218,9 @@ impl WorkerContext {
         }
         core = self.poll(task, core)?;
         for _ in 0..MAX_LIFO_POLLS {
-            let Some(task) = core.run_queue.take_lifo() else { return Some(core) };
+            let Some(task) = core.run_queue.take_lifo() else {
+                return Some(core);
+            };
             core.stats.lifo_hits += 1;
             core = self.poll(task, core)?;
         }
@@ -251,7 +264,10 @@ impl WorkerContext {
         let handle = &*self.handle;
         let index = core.index;
         let was_searching = std::mem::take(&mut core.is_searching);
-        if handle.idle.transition_worker_to_parked(index, was_searching) {
+        if handle
+            .idle
+            .transition_worker_to_parked(index, was_searching)
+        {
             handle.notify_if_work_pending();
         }
         core.stats.parks += 1;
@@ -293,7 +309,9 @@ impl WorkerContext {
 pub(crate) fn block_in_place<F: FnOnce() -> R, R>(f: F) -> R {
     let cx = CURRENT.try_with(Cell::get).unwrap_or(ptr::null());
     if cx.is_null() {
-        if context::is_in_runtime() && context::with_current(|h| h.is_current_thread()).unwrap_or(false) {
+        if context::is_in_runtime()
+            && context::with_current(|h| h.is_current_thread()).unwrap_or(false)
+        {
             panic!("can call blocking only when running on the multi-threaded runtime");
         }
         return f();
