@@ -89,7 +89,7 @@ async fn workload() {
                     return;
                 }
                 n += 1;
-                if n % 1_000 == 0 {
+                if n.is_multiple_of(1_000) {
                     sleep(Duration::from_millis(5)).await;
                 }
             }
@@ -118,7 +118,7 @@ async fn workload() {
         for t in tasks {
             let _ = t.await;
         }
-        if round % 10 == 0 {
+        if round.is_multiple_of(10) {
             // The blocking hot spot: CPU work moved off the workers.
             let _ = zokio::task::spawn_blocking(|| {
                 (0..200_000u64).fold(0u64, |a, b| a ^ b.wrapping_mul(31))
