@@ -83,6 +83,11 @@ impl RawSemaphore {
         permits(self.state.load(Acquire))
     }
 
+    /// Whether acquirers are queued (`WAITERS` is set).
+    pub(crate) fn has_waiters(&self) -> bool {
+        self.state.load(Acquire) & WAITERS != 0
+    }
+
     /// Whether [`close`](Self::close) was called.
     pub(crate) fn is_closed(&self) -> bool {
         self.state.load(Acquire) & CLOSED != 0
@@ -275,7 +280,8 @@ pub(crate) struct Acquire<'a> {
 }
 
 impl Acquire<'_> {
-    fn poll_stage(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
+    /// Polls without charging the cooperative budget (for a caller that charges it itself).
+    pub(crate) fn poll_stage(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
         let out = match self.stage {
             Stage::Init => match self.sem.try_acquire(self.n) {
                 Ok(()) => Poll::Ready(Ok(())),

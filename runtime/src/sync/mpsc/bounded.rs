@@ -4,22 +4,182 @@
 //! pushing, in FIFO order when they have to wait, and the receiver gives one back per message it
 //! pops. A [`Permit`] is a slot taken ahead of the message; dropped unused, it goes back. Everything
 //! else is the shared protocol of `chan.rs`.
+//!
+//! # Batched slot return (`pending`)
+//!
+//! Returning each popped slot to the semaphore word would move that word's cache line between
+//! the receiver's and the senders' cores twice per message. Instead the receiver adds popped
+//! slots to `pending` (`count << 2 | WANT | RX_CLOSED`, on its own cache line) and moves them
+//! into the semaphore (`flush`) once `flush_at` (an eighth of the bound) have gathered, or at
+//! once when `WANT` or `RX_CLOSED` is set. A slot in `pending` is still *free*:
+//!
+//! - **No sender waits while a slot is free.** A sender that finds the semaphore empty claims
+//!   all of `pending` in one CAS (keeps one slot, releases the rest into the semaphore) — unless
+//!   `WANT` is set. So `try_send` fails only when no slot is free; `capacity()` counts `pending`.
+//! - **Fairness.** An acquirer that has to queue in the semaphore then calls `want`: one CAS sets
+//!   `WANT` and takes `pending`'s count, which it releases into the semaphore, whose FIFO hands it
+//!   to the oldest waiter. While `WANT` is set newcomers cannot claim `pending` and every slot the
+//!   receiver returns goes to the semaphore at once, so a queued sender is never overtaken.
+//! - **No lost slot.** `WANT` is set after the waiter is linked (`WAITERS` set). The receiver's
+//!   flush clears it (`fetch_and`) and sets it again if the semaphore still has waiters, reading
+//!   `WAITERS` after its `fetch_and`; a waiter linked before that `fetch_and` read-modified
+//!   `pending` before it (its `want`), so the flush's read sees `WAITERS`; one linked after it
+//!   sets `WANT` itself. A spurious `WANT` only costs one eager flush, which clears it.
+//! - **Close.** The receiver's `close` swaps `pending` to `RX_CLOSED`, releasing its count, before
+//!   closing the semaphore; after that every returned slot is flushed at once and nothing can be
+//!   claimed, so `is_idle` (semaphore permits + `pending` == bound) is exact.
 
 use super::chan::{Chan, ChanSemaphore};
 use super::error::{SendError, TryRecvError, TrySendError};
+use crate::loom::sync::atomic::{AtomicUsize, Ordering::*};
 use crate::loom::sync::Arc;
-use crate::sync::batch_semaphore::{RawSemaphore, TryAcquireError};
+use crate::runtime::coop;
+use crate::sync::batch_semaphore::{self, RawSemaphore, TryAcquireError};
+use crossbeam_utils::CachePadded;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::task::{Context, Poll};
 
 /// Slot accounting of the bounded flavor.
 pub(crate) struct Bounded {
     sem: RawSemaphore,
     bound: usize,
+    /// The receiver's returned slots not yet in `sem`: `count << 2 | WANT | RX_CLOSED`, on the
+    /// receiver's own cache line.
+    pending: CachePadded<AtomicUsize>,
+    /// The receiver flushes `pending` into `sem` once it holds this many slots.
+    flush_at: usize,
+}
+
+const WANT: usize = 0b01;
+const RX_CLOSED: usize = 0b10;
+const ONE: usize = 0b100;
+
+fn count(word: usize) -> usize {
+    word >> 2
+}
+
+impl Bounded {
+    fn new(bound: usize) -> Self {
+        Bounded {
+            sem: RawSemaphore::new(bound),
+            bound,
+            pending: CachePadded::new(AtomicUsize::new(0)),
+            flush_at: (bound / 8).max(1),
+        }
+    }
+
+    /// Takes one slot now: from `sem`, else (nobody waiting) every slot in `pending`.
+    fn try_acquire(&self) -> Result<(), TryAcquireError> {
+        match self.sem.try_acquire(1) {
+            Err(TryAcquireError::NoPermits) => {}
+            done => return done,
+        }
+        let mut word = self.pending.load(Acquire);
+        loop {
+            if word & (WANT | RX_CLOSED) != 0 || count(word) == 0 {
+                return Err(TryAcquireError::NoPermits);
+            }
+            match self
+                .pending
+                .compare_exchange_weak(word, 0, AcqRel, Acquire)
+            {
+                Ok(_) => break,
+                Err(actual) => word = actual,
+            }
+        }
+        // Keep one, publish the rest (to the waiters first if some queued meanwhile).
+        self.sem.release(count(word) - 1);
+        Ok(())
+    }
+
+    /// Announces a queued acquirer: sets `WANT` (the receiver stops batching, newcomers stop
+    /// claiming `pending`) and moves what `pending` holds into `sem`, whose FIFO hands it out.
+    fn want(&self) {
+        let mut word = self.pending.load(Acquire);
+        loop {
+            match self.pending.compare_exchange_weak(
+                word,
+                (word & RX_CLOSED) | WANT,
+                AcqRel,
+                Acquire,
+            ) {
+                Ok(_) => break,
+                Err(actual) => word = actual,
+            }
+        }
+        self.sem.release(count(word));
+    }
+
+    /// Moves everything in `pending` into `sem` (receiver side); keeps `WANT` while waiters
+    /// remain.
+    fn flush(&self) {
+        let prev = self.pending.fetch_and(RX_CLOSED, AcqRel);
+        self.sem.release(count(prev));
+        if prev & WANT != 0 && self.sem.has_waiters() {
+            self.pending.fetch_or(WANT, AcqRel);
+        }
+    }
+
+    /// Free slots now: in `sem`, plus those in `pending` unless someone waits.
+    fn available(&self) -> usize {
+        let word = self.pending.load(Acquire);
+        let pending = if word & WANT != 0 { 0 } else { count(word) };
+        self.sem.available_permits() + pending
+    }
+
+    /// Waits for a slot, FIFO behind earlier waiters.
+    fn acquire(&self) -> AcquireSlot<'_> {
+        AcquireSlot {
+            bounded: self,
+            inner: None,
+            announced: false,
+        }
+    }
+}
+/// [`Bounded::acquire`]: the lock-free fast path, then the FIFO semaphore.
+struct AcquireSlot<'a> {
+    bounded: &'a Bounded,
+    inner: Option<batch_semaphore::Acquire<'a>>,
+    announced: bool,
+}
+
+impl Future for AcquireSlot<'_> {
+    type Output = Result<(), batch_semaphore::Closed>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        coop::poll_budgeted(cx, |cx| {
+            let b = this.bounded;
+            let inner = match &mut this.inner {
+                Some(inner) => inner,
+                None => {
+                    match b.try_acquire() {
+                        Ok(()) => return Poll::Ready(Ok(())),
+                        Err(TryAcquireError::Closed) => {
+                            return Poll::Ready(Err(batch_semaphore::Closed))
+                        }
+                        Err(TryAcquireError::NoPermits) => {}
+                    }
+                    this.inner.insert(b.sem.acquire(1))
+                }
+            };
+            let out = inner.poll_stage(cx);
+            if out.is_pending() && !this.announced {
+                // Queued: from now on no slot may sit in `pending` unseen by the FIFO.
+                this.announced = true;
+                b.want();
+            }
+            out
+        })
+    }
 }
 
 impl ChanSemaphore for Bounded {
     fn close(&self) {
+        let prev = self.pending.swap(RX_CLOSED, AcqRel);
+        self.sem.release(count(prev));
         self.sem.close();
     }
 
@@ -28,11 +188,18 @@ impl ChanSemaphore for Bounded {
     }
 
     fn is_idle(&self) -> bool {
-        self.sem.available_permits() == self.bound
+        self.sem.available_permits() + count(self.pending.load(Acquire)) == self.bound
     }
 
     fn add_permits(&self, n: usize) {
         self.sem.release(n);
+    }
+
+    fn rx_release(&self, n: usize) {
+        let prev = self.pending.fetch_add(n * ONE, AcqRel);
+        if prev & (WANT | RX_CLOSED) != 0 || count(prev) + n >= self.flush_at {
+            self.flush();
+        }
     }
 }
 
@@ -59,10 +226,7 @@ pub struct OwnedPermit<T> {
 /// Creates a bounded channel holding at most `buffer` messages. Panics if `buffer` is 0.
 pub fn channel<T>(buffer: usize) -> (Sender<T>, Receiver<T>) {
     assert!(buffer > 0, "mpsc bounded channel requires buffer > 0");
-    let semaphore = Bounded {
-        sem: RawSemaphore::new(buffer),
-        bound: buffer,
-    };
+    let semaphore = Bounded::new(buffer);
     let chan = Arc::new(Chan::new(semaphore, Some(buffer)));
     (Sender { chan: chan.clone() }, Receiver { chan })
 }
@@ -81,7 +245,7 @@ impl<T> Sender<T> {
 
     /// Sends if a slot is free now.
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
-        match self.chan.semaphore.sem.try_acquire(1) {
+        match self.chan.semaphore.try_acquire() {
             Ok(()) => {
                 self.chan.push(value);
                 Ok(())
@@ -100,8 +264,7 @@ impl<T> Sender<T> {
     pub async fn reserve(&self) -> Result<Permit<'_, T>, SendError<()>> {
         self.chan
             .semaphore
-            .sem
-            .acquire(1)
+            .acquire()
             .await
             .map_err(|_| SendError(()))?;
         Ok(Permit { chan: &self.chan })
@@ -109,7 +272,7 @@ impl<T> Sender<T> {
 
     /// Takes a slot now if one is free.
     pub fn try_reserve(&self) -> Result<Permit<'_, T>, TrySendError<()>> {
-        match self.chan.semaphore.sem.try_acquire(1) {
+        match self.chan.semaphore.try_acquire() {
             Ok(()) => Ok(Permit { chan: &self.chan }),
             Err(TryAcquireError::NoPermits) => Err(TrySendError::Full(())),
             Err(TryAcquireError::Closed) => Err(TrySendError::Closed(())),
@@ -120,8 +283,7 @@ impl<T> Sender<T> {
     pub async fn reserve_owned(self) -> Result<OwnedPermit<T>, SendError<()>> {
         self.chan
             .semaphore
-            .sem
-            .acquire(1)
+            .acquire()
             .await
             .map_err(|_| SendError(()))?;
         Ok(OwnedPermit { sender: Some(self) })
@@ -129,7 +291,7 @@ impl<T> Sender<T> {
 
     /// Takes a slot now, kept in an [`OwnedPermit`]; gives the sender back on failure.
     pub fn try_reserve_owned(self) -> Result<OwnedPermit<T>, TrySendError<Self>> {
-        match self.chan.semaphore.sem.try_acquire(1) {
+        match self.chan.semaphore.try_acquire() {
             Ok(()) => Ok(OwnedPermit { sender: Some(self) }),
             Err(TryAcquireError::NoPermits) => Err(TrySendError::Full(self)),
             Err(TryAcquireError::Closed) => Err(TrySendError::Closed(self)),
@@ -148,7 +310,7 @@ impl<T> Sender<T> {
 
     /// Free slots now.
     pub fn capacity(&self) -> usize {
-        self.chan.semaphore.sem.available_permits()
+        self.chan.semaphore.available()
     }
 
     /// The channel's bound.
@@ -272,7 +434,7 @@ impl<T> Receiver<T> {
 
     /// Free slots now.
     pub fn capacity(&self) -> usize {
-        self.chan.semaphore.sem.available_permits()
+        self.chan.semaphore.available()
     }
 
     /// The channel's bound.
@@ -313,5 +475,84 @@ impl<T> fmt::Debug for Permit<'_, T> {
 impl<T> fmt::Debug for OwnedPermit<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OwnedPermit").finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    //! Loom models of the `pending` batching: a slot the receiver keeps in `pending` is never
+    //! lost to a sender that must wait, and every slot comes back.
+    use super::channel;
+    use crate::sync::park::block_on;
+    use loom::thread;
+
+    /// 16 slots: the receiver batches two returned slots before flushing them.
+    const CAP: usize = 16;
+
+    #[test]
+    fn waiting_sender_gets_a_slot_kept_in_pending() {
+        loom::model(|| {
+            let (tx, mut rx) = channel::<usize>(CAP);
+            for i in 0..CAP {
+                tx.try_send(i).unwrap();
+            }
+            let tx2 = tx.clone();
+            let t = thread::spawn(move || block_on(tx2.send(CAP)).unwrap());
+            // One pop: its slot stays in `pending` (below the flush threshold).
+            assert_eq!(rx.try_recv().unwrap(), 0);
+            t.join().unwrap();
+            drop(tx);
+            let mut n = 1;
+            while block_on(rx.recv()).is_some() {
+                n += 1;
+            }
+            assert_eq!(n, CAP + 1);
+            assert_eq!(rx.capacity(), CAP);
+        });
+    }
+
+    #[test]
+    fn try_send_and_waiter_race_the_receiver() {
+        loom::model(|| {
+            let (tx, mut rx) = channel::<usize>(CAP);
+            for i in 0..CAP - 1 {
+                tx.try_send(i).unwrap();
+            }
+            let tx2 = tx.clone();
+            let t = thread::spawn(move || {
+                // Takes the last free slot or finds the channel full; then waits for one.
+                let _ = tx2.try_send(100);
+                block_on(tx2.send(200)).unwrap();
+            });
+            let mut got = 0;
+            while got < CAP {
+                let _ = block_on(rx.recv()).unwrap();
+                got += 1;
+            }
+            t.join().unwrap();
+            drop(tx);
+            while rx.try_recv().is_ok() {}
+            assert_eq!(rx.capacity(), CAP);
+        });
+    }
+
+    #[test]
+    fn close_returns_pending_slots() {
+        loom::model(|| {
+            let (tx, mut rx) = channel::<usize>(CAP);
+            for i in 0..CAP {
+                tx.try_send(i).unwrap();
+            }
+            assert_eq!(rx.try_recv().unwrap(), 0);
+            let tx2 = tx.clone();
+            let t = thread::spawn(move || {
+                let _ = block_on(tx2.send(CAP));
+            });
+            rx.close();
+            t.join().unwrap();
+            drop(tx);
+            while block_on(rx.recv()).is_some() {}
+            assert_eq!(rx.capacity(), CAP);
+        });
     }
 }

@@ -6,13 +6,14 @@
 //!   array queue for bounded channels up to [`ARRAY_LIMIT`], a segmented list queue otherwise).
 //!   Only the receiver pops.
 //! - **Capacity** is a [`ChanSemaphore`]: for bounded channels the fair batch semaphore (a sender
-//!   acquires a permit before pushing; the receiver releases one per popped message), for
+//!   acquires a permit before pushing; the receiver returns one per popped message through
+//!   `rx_release`, which the bounded flavor batches as described in `bounded.rs`), for
 //!   unbounded ones a counter of messages in flight. Closing the semaphore is closing the channel:
 //!   sends fail from then on. The channel is *idle* when no permit is out (bounded) or no message
 //!   is in flight (unbounded): nothing is buffered and nothing is about to be pushed.
 //! - **Receiver wake-up, batched.** The receiver registers its waker in an [`AtomicWaker`], then
-//!   sets `rx_parked` (Release, so a sender reading it sees the registration), then issues a SeqCst fence and pops once more before returning `Pending`.
-//!   A sender pushes, issues a SeqCst fence, and only if it reads `rx_parked == true` *and* wins
+//!   sets `rx.parked` (Release, so a sender reading it sees the registration), then issues a SeqCst fence and pops once more before returning `Pending`.
+//!   A sender pushes, issues a SeqCst fence, and only if it reads `rx.parked == true` *and* wins
 //!   the swap back to `false` does it wake the receiver. So while the receiver is busy draining,
 //!   senders pay one shared load and no read-modify-write on the receiver's line. No wake-up is
 //!   lost (Dekker with fences): if a sender reads `false`, its fence came before the receiver's,
@@ -31,6 +32,7 @@ use crate::runtime::coop;
 use crate::sync::atomic_waker::AtomicWaker;
 use crate::sync::Notify;
 use crossbeam_queue::{ArrayQueue, SegQueue};
+use crossbeam_utils::CachePadded;
 use std::task::{Context, Poll};
 
 /// Bounded channels up to this capacity preallocate an array; larger ones grow in segments.
@@ -44,8 +46,13 @@ pub(crate) trait ChanSemaphore {
     fn is_closed(&self) -> bool;
     /// Closed-or-not, no permit out and no message in flight.
     fn is_idle(&self) -> bool;
-    /// Gives back `n` slots (messages popped or permits unused).
+    /// Gives back `n` slots (permits unused, or messages popped when `rx_release` is not
+    /// specialised).
     fn add_permits(&self, n: usize);
+    /// The receiver gives back the slots of `n` messages it popped.
+    fn rx_release(&self, n: usize) {
+        self.add_permits(n);
+    }
 }
 
 enum Queue<T> {
@@ -54,13 +61,23 @@ enum Queue<T> {
 }
 
 /// State shared by all handles of one channel.
+///
+/// Layout: the queue pads its own head and tail; the semaphore (written by both sides once per
+/// message) and the receiver's parking state (read by every push, written only when the receiver
+/// parks) each get their own cache line, so neither invalidates the other or the queue's
+/// read-only fields.
 pub(crate) struct Chan<T, S> {
     queue: Queue<T>,
-    pub(crate) semaphore: S,
-    rx_waker: AtomicWaker,
-    rx_parked: AtomicBool,
+    pub(crate) semaphore: CachePadded<S>,
+    rx: CachePadded<RxState>,
     tx_count: AtomicUsize,
     closed_notify: Notify,
+}
+
+/// The receiver's wake-up state, on its own cache line.
+struct RxState {
+    waker: AtomicWaker,
+    parked: AtomicBool,
 }
 
 impl<T, S: ChanSemaphore> Chan<T, S> {
@@ -72,9 +89,11 @@ impl<T, S: ChanSemaphore> Chan<T, S> {
         };
         Chan {
             queue,
-            semaphore,
-            rx_waker: AtomicWaker::new(),
-            rx_parked: AtomicBool::new(false),
+            semaphore: CachePadded::new(semaphore),
+            rx: CachePadded::new(RxState {
+                waker: AtomicWaker::new(),
+                parked: AtomicBool::new(false),
+            }),
             tx_count: AtomicUsize::new(1),
             closed_notify: Notify::new(),
         }
@@ -91,8 +110,8 @@ impl<T, S: ChanSemaphore> Chan<T, S> {
             Queue::Seg(q) => q.push(value),
         }
         fence(SeqCst);
-        if self.rx_parked.load(Relaxed) && self.rx_parked.swap(false, AcqRel) {
-            self.rx_waker.wake();
+        if self.rx.parked.load(Relaxed) && self.rx.parked.swap(false, AcqRel) {
+            self.rx.waker.wake();
         }
     }
 
@@ -106,7 +125,7 @@ impl<T, S: ChanSemaphore> Chan<T, S> {
     /// Pops a message and gives its slot back.
     pub(crate) fn pop(&self) -> Option<T> {
         let v = self.pop_raw()?;
-        self.semaphore.add_permits(1);
+        self.semaphore.rx_release(1);
         Some(v)
     }
 
@@ -129,9 +148,9 @@ impl<T, S: ChanSemaphore> Chan<T, S> {
             if let Some(v) = self.pop() {
                 return Poll::Ready(Some(v));
             }
-            self.rx_waker.register(cx.waker());
+            self.rx.waker.register(cx.waker());
             // Release: a sender whose swap reads this `true` sees the registration.
-            self.rx_parked.store(true, Release);
+            self.rx.parked.store(true, Release);
             fence(SeqCst);
             if let Some(v) = self.pop() {
                 return Poll::Ready(Some(v));
@@ -165,7 +184,9 @@ impl<T, S: ChanSemaphore> Chan<T, S> {
             buf.push(v);
             n += 1;
         }
-        self.semaphore.add_permits(n - 1);
+        if n > 1 {
+            self.semaphore.rx_release(n - 1);
+        }
         Poll::Ready(n)
     }
 
@@ -211,7 +232,7 @@ impl<T, S: ChanSemaphore> Chan<T, S> {
     pub(crate) fn release_unused(&self, n: usize) {
         self.semaphore.add_permits(n);
         if self.semaphore.is_closed() {
-            self.rx_waker.wake();
+            self.rx.waker.wake();
         }
     }
 
@@ -223,7 +244,7 @@ impl<T, S: ChanSemaphore> Chan<T, S> {
     /// A sender handle left; the last one wakes the receiver.
     pub(crate) fn drop_sender(&self) {
         if self.tx_count.fetch_sub(1, AcqRel) == 1 {
-            self.rx_waker.wake();
+            self.rx.waker.wake();
         }
     }
 }
