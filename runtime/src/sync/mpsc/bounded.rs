@@ -81,10 +81,7 @@ impl Bounded {
             if word & (WANT | RX_CLOSED) != 0 || count(word) == 0 {
                 return Err(TryAcquireError::NoPermits);
             }
-            match self
-                .pending
-                .compare_exchange_weak(word, 0, AcqRel, Acquire)
-            {
+            match self.pending.compare_exchange_weak(word, 0, AcqRel, Acquire) {
                 Ok(_) => break,
                 Err(actual) => word = actual,
             }
