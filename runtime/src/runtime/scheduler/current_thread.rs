@@ -110,7 +110,7 @@ impl Handle {
 
     fn schedule_task(&self, task: Notif, is_spawn: bool) {
         if let Err(task) = try_schedule_local(self, task, is_spawn) {
-            if is_spawn {
+            if is_spawn && crate::runtime::metrics::ENABLED {
                 self.spawned_remote.fetch_add(1, Relaxed);
             }
             self.inject.lock().push_back(task);

@@ -99,7 +99,7 @@ impl Handle {
 
     pub(super) fn schedule_task(&self, task: Notif, kind: Kind) {
         if let Err(task) = worker::try_schedule_local(self, task, kind) {
-            if kind == Kind::Spawn {
+            if kind == Kind::Spawn && crate::runtime::metrics::ENABLED {
                 self.spawned_remote.fetch_add(1, Relaxed);
             }
             self.inject.push(task);
