@@ -48,6 +48,9 @@ pub(crate) struct WorkerStats {
     stolen_from: Box<[u64]>,
     /// Bucket of the last timed poll; untimed polls are counted in it.
     last_bucket: usize,
+    /// Polls already added to `poll_hist`; the rest (`polls - recorded`) belong to
+    /// `last_bucket` and are added lazily, so an untimed poll costs one increment.
+    recorded: u64,
     /// When the current timed poll started, if it is timed.
     poll_start: Option<Instant>,
     /// When the current busy stretch (since unpark or the last maintenance) started.
@@ -122,6 +125,7 @@ impl WorkerStats {
             poll_hist: [0; POLL_BUCKETS],
             stolen_from: vec![0; workers].into_boxed_slice(),
             last_bucket: 0,
+            recorded: 0,
             poll_start: None,
             stretch_start: Instant::now(),
         }
@@ -139,17 +143,34 @@ impl WorkerStats {
     #[inline]
     pub(crate) fn poll_ended(&mut self) {
         if let Some(start) = self.poll_start.take() {
-            self.last_bucket = bucket_of(start.elapsed().as_nanos() as u64);
+            self.timed_poll_ended(start.elapsed().as_nanos() as u64);
         }
         self.polls += 1;
-        self.poll_hist[self.last_bucket] += 1;
+    }
+
+    /// A timed poll took `ns`: the untimed polls since the last timed one go into the old
+    /// bucket, and this one starts the new bucket's run.
+    #[cold]
+    fn timed_poll_ended(&mut self, ns: u64) {
+        self.poll_hist[self.last_bucket] += self.polls - self.recorded;
+        self.recorded = self.polls;
+        self.last_bucket = bucket_of(ns);
     }
 
     /// Records one poll of a known duration (tests, and callers that timed it themselves).
     pub(crate) fn record_poll(&mut self, ns: u64) {
-        self.last_bucket = bucket_of(ns);
+        self.timed_poll_ended(ns);
         self.polls += 1;
-        self.poll_hist[self.last_bucket] += 1;
+    }
+
+    /// The histogram including the polls not yet added to it.
+    fn histogram_entry(&self, bucket: usize) -> u64 {
+        let pending = if bucket == self.last_bucket {
+            self.polls - self.recorded
+        } else {
+            0
+        };
+        self.poll_hist[bucket] + pending
     }
 
     /// A busy stretch starts (the worker woke up).
@@ -194,8 +215,8 @@ impl WorkerStats {
         block
             .budget_forced_yields
             .store(self.budget_forced_yields, Relaxed);
-        for (dst, src) in block.poll_hist.iter().zip(&self.poll_hist) {
-            dst.store(*src, Relaxed);
+        for (i, dst) in block.poll_hist.iter().enumerate() {
+            dst.store(self.histogram_entry(i), Relaxed);
         }
         for (dst, src) in block.stolen_from.iter().zip(self.stolen_from.iter()) {
             dst.store(*src, Relaxed);
