@@ -3,6 +3,9 @@
 use super::histogram::POLL_BUCKETS;
 use super::snapshot::WorkerMetrics;
 
+/// Unused when nothing is published.
+pub(crate) const PUBLISH_INTERVAL: std::time::Duration = std::time::Duration::from_millis(1);
+
 /// Stand-in for the published block: holds nothing.
 #[derive(Debug)]
 pub(crate) struct WorkerBlock;
@@ -71,12 +74,15 @@ impl WorkerStats {
     #[inline(always)]
     pub(crate) fn stretch_started(&mut self) {}
 
+    /// Never due: there is nothing to publish.
     #[inline(always)]
-    pub(crate) fn stretch_ended(&mut self) {}
+    pub(crate) fn stretch_ended(&mut self) -> bool {
+        false
+    }
 
     #[inline(always)]
     pub(crate) fn record_steal(&mut self, _victim: usize, _count: u64) {}
 
     #[inline(always)]
-    pub(crate) fn publish(&self, _block: &WorkerBlock) {}
+    pub(crate) fn publish(&mut self, _block: &WorkerBlock) {}
 }

@@ -55,7 +55,14 @@ pub(crate) struct WorkerStats {
     poll_start: Option<Instant>,
     /// When the current busy stretch (since unpark or the last maintenance) started.
     stretch_start: Instant,
+    /// When the counters were last published.
+    last_publish: Instant,
 }
+
+/// Counters are published at most this often while a worker is busy or parks and wakes in
+/// quick succession; a worker that stays parked publishes once this has passed, so an idle
+/// runtime's counters are exact.
+pub(crate) const PUBLISH_INTERVAL: std::time::Duration = std::time::Duration::from_millis(1);
 
 /// One poll in this many is timed (two clock reads); the others are counted in the bucket of
 /// the last timed poll. So the histogram's total is exactly the poll count, its shape is sampled,
@@ -128,6 +135,7 @@ impl WorkerStats {
             recorded: 0,
             poll_start: None,
             stretch_start: Instant::now(),
+            last_publish: Instant::now(),
         }
     }
 
@@ -180,12 +188,13 @@ impl WorkerStats {
     }
 
     /// Adds the busy stretch so far to `busy_ns` and starts a new one (at maintenance and
-    /// before parking).
+    /// before parking). Returns whether a publication is due (`PUBLISH_INTERVAL` passed).
     #[inline]
-    pub(crate) fn stretch_ended(&mut self) {
+    pub(crate) fn stretch_ended(&mut self) -> bool {
         let now = Instant::now();
         self.busy_ns += now.saturating_duration_since(self.stretch_start).as_nanos() as u64;
         self.stretch_start = now;
+        now.saturating_duration_since(self.last_publish) >= PUBLISH_INTERVAL
     }
 
     /// Records a successful steal of `count` tasks (including the one run at once) from `victim`.
@@ -197,7 +206,8 @@ impl WorkerStats {
     }
 
     /// Stores every counter into the shared block (Relaxed: each word is independent).
-    pub(crate) fn publish(&self, block: &WorkerBlock) {
+    pub(crate) fn publish(&mut self, block: &WorkerBlock) {
+        self.last_publish = self.stretch_start;
         block.polls.store(self.polls, Relaxed);
         block.spawned_local.store(self.spawned_local, Relaxed);
         block.completed.store(self.completed, Relaxed);

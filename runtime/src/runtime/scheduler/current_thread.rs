@@ -10,7 +10,7 @@ use crate::loom::sync::Mutex;
 use crate::runtime::blocking::BlockingPool;
 use crate::runtime::config::Config;
 use crate::runtime::driver::Driver;
-use crate::runtime::metrics::{RuntimeMetrics, WorkerBlock, WorkerStats};
+use crate::runtime::metrics::{RuntimeMetrics, WorkerBlock, WorkerStats, PUBLISH_INTERVAL};
 use crate::runtime::park::Parker;
 use crate::runtime::{block_on as thread_block_on, coop};
 use crate::task::list::OwnedTasks;
@@ -191,8 +191,9 @@ impl Handle {
                 break;
             }
         }
-        core.stats.stretch_ended();
-        self.publish(&mut core);
+        if core.stats.stretch_ended() {
+            self.publish(&mut core);
+        }
         *cx.core.borrow_mut() = Some(core);
         self.driver.maintain();
     }
@@ -209,15 +210,19 @@ impl Handle {
     }
 
     fn park(&self, cx: &CtContext) {
-        {
+        let due = {
             let mut core = cx.core.borrow_mut();
             let core = core.as_mut().expect("core present");
             core.stats.parks += 1;
-            core.stats.stretch_ended();
-            self.publish(core);
-        }
+            let due = core.stats.stretch_ended();
+            if due {
+                self.publish(core);
+            }
+            due
+        };
         if !self.woken.load(Acquire) && self.inject.lock().is_empty() {
-            self.driver.park(0, None);
+            // Not due: wake when it is, and the next park publishes (see the worker's park).
+            self.driver.park(0, (!due).then_some(PUBLISH_INTERVAL));
         } else {
             self.driver.maintain();
         }
@@ -307,7 +312,11 @@ struct RestoreOnDrop<'a> {
 impl Drop for RestoreOnDrop<'_> {
     fn drop(&mut self) {
         CURRENT.with(|c| c.set(self.prev));
-        if let Some(core) = self.cx.core.borrow_mut().take() {
+        let core = self.cx.core.borrow_mut().take();
+        if let Some(mut core) = core {
+            // Nobody drives the scheduler until the next `block_on`: publish what it counted.
+            core.stats.stretch_ended();
+            self.cx.handle.publish(&mut core);
             self.cx.handle.release_core(core);
         }
     }
