@@ -51,8 +51,8 @@ pub(crate) struct WorkerStats {
     /// Polls already added to `poll_hist`; the rest (`polls - recorded`) belong to
     /// `last_bucket` and are added lazily, so an untimed poll costs one increment.
     recorded: u64,
-    /// When the current timed poll started, if it is timed.
-    poll_start: Option<Instant>,
+    /// When the current poll started, if it is a timed one (`polls % POLL_SAMPLE == 0`).
+    poll_start: Instant,
     /// When the current busy stretch (since unpark or the last maintenance) started.
     stretch_start: Instant,
     /// When the counters were last published.
@@ -133,7 +133,7 @@ impl WorkerStats {
             stolen_from: vec![0; workers].into_boxed_slice(),
             last_bucket: 0,
             recorded: 0,
-            poll_start: None,
+            poll_start: Instant::now(),
             stretch_start: Instant::now(),
             last_publish: Instant::now(),
         }
@@ -143,15 +143,15 @@ impl WorkerStats {
     #[inline]
     pub(crate) fn poll_started(&mut self) {
         if self.polls.is_multiple_of(POLL_SAMPLE) {
-            self.poll_start = Some(Instant::now());
+            self.poll_start = Instant::now();
         }
     }
 
     /// The poll ended.
     #[inline]
     pub(crate) fn poll_ended(&mut self) {
-        if let Some(start) = self.poll_start.take() {
-            self.timed_poll_ended(start.elapsed().as_nanos() as u64);
+        if self.polls.is_multiple_of(POLL_SAMPLE) {
+            self.timed_poll_ended(self.poll_start.elapsed().as_nanos() as u64);
         }
         self.polls += 1;
     }
