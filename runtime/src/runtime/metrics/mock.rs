@@ -3,9 +3,6 @@
 use super::histogram::POLL_BUCKETS;
 use super::snapshot::WorkerMetrics;
 
-/// Unused when nothing is published.
-pub(crate) const PUBLISH_INTERVAL: std::time::Duration = std::time::Duration::from_millis(1);
-
 /// Stand-in for the published block: holds nothing.
 #[derive(Debug)]
 pub(crate) struct WorkerBlock;

@@ -16,7 +16,7 @@ mod worker;
 
 pub use histogram::{bucket_of, bucket_range_ns, POLL_BUCKETS};
 pub use snapshot::{PoolMetrics, RuntimeMetrics, WorkerMetrics};
-pub(crate) use worker::{WorkerBlock, WorkerStats, PUBLISH_INTERVAL};
+pub(crate) use worker::{WorkerBlock, WorkerStats};
 
 /// Whether this build counts anything (the `telemetry` feature).
 pub const ENABLED: bool = cfg!(feature = "telemetry");

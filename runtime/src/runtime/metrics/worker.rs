@@ -59,9 +59,8 @@ pub(crate) struct WorkerStats {
     last_publish: Instant,
 }
 
-/// Counters are published at most this often while a worker is busy or parks and wakes in
-/// quick succession; a worker that stays parked publishes once this has passed, so an idle
-/// runtime's counters are exact.
+/// A busy worker publishes its counters at most this often (at maintenance); it always
+/// publishes before it parks, so an idle runtime's counters are exact.
 pub(crate) const PUBLISH_INTERVAL: std::time::Duration = std::time::Duration::from_millis(1);
 
 /// One poll in this many is timed (two clock reads); the others are counted in the bucket of

@@ -10,7 +10,7 @@ use crate::loom::sync::Mutex;
 use crate::runtime::blocking::BlockingPool;
 use crate::runtime::config::Config;
 use crate::runtime::driver::Driver;
-use crate::runtime::metrics::{RuntimeMetrics, WorkerBlock, WorkerStats, PUBLISH_INTERVAL};
+use crate::runtime::metrics::{RuntimeMetrics, WorkerBlock, WorkerStats};
 use crate::runtime::park::Parker;
 use crate::runtime::{block_on as thread_block_on, coop};
 use crate::task::list::OwnedTasks;
@@ -210,19 +210,15 @@ impl Handle {
     }
 
     fn park(&self, cx: &CtContext) {
-        let due = {
+        {
             let mut core = cx.core.borrow_mut();
             let core = core.as_mut().expect("core present");
             core.stats.parks += 1;
-            let due = core.stats.stretch_ended();
-            if due {
-                self.publish(core);
-            }
-            due
-        };
+            core.stats.stretch_ended();
+            self.publish(core);
+        }
         if !self.woken.load(Acquire) && self.inject.lock().is_empty() {
-            // Not due: wake when it is, and the next park publishes (see the worker's park).
-            self.driver.park(0, (!due).then_some(PUBLISH_INTERVAL));
+            self.driver.park(0, None);
         } else {
             self.driver.maintain();
         }
