@@ -7,8 +7,8 @@
 //!
 //! The state word and each transition are documented in `state.rs`; the functions that drive
 //! them (poll, complete, cancel, read output) in `harness.rs`. References to a cell are counted in
-//! the state word and held by: the scheduler's owned-task list ([`Task`]), a run-queue entry
-//! ([`Notified`]), the [`JoinHandle`], each waker and each [`AbortHandle`].
+//! the state word and held by: the scheduler's owned-task list (`Task`), a run-queue entry
+//! (`Notified`), the [`JoinHandle`], each waker and each [`AbortHandle`].
 
 mod abort;
 mod builder;
