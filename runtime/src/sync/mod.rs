@@ -7,7 +7,7 @@
 mod park;
 mod wait_list;
 
-mod atomic_waker;
+pub(crate) mod atomic_waker;
 mod barrier;
 mod batch_semaphore;
 pub mod broadcast;

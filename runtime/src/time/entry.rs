@@ -19,10 +19,10 @@
 //!   lock and unlinks the entry unless `state` is `RETIRED`. Hence every pointer in a list points to
 //!   a live, pinned entry whenever the lock is held.
 
-use super::atomic_waker::AtomicWaker;
 use crate::loom::cell::UnsafeCell;
 use crate::loom::sync::atomic::AtomicU8;
 use crate::loom::sync::atomic::Ordering::{Acquire, Release};
+use crate::sync::atomic_waker::AtomicWaker;
 use std::marker::PhantomPinned;
 use std::ptr::NonNull;
 use std::task::Waker;

@@ -20,7 +20,6 @@
 //! });
 //! ```
 
-mod atomic_waker;
 mod entry;
 pub mod error;
 mod handle;
