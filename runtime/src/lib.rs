@@ -34,6 +34,7 @@
 #[doc(hidden)]
 pub mod macros;
 
+pub mod io;
 pub(crate) mod loom;
 pub mod runtime;
 pub mod sync;
