@@ -13,3 +13,7 @@ pub use async_read::AsyncRead;
 pub use async_seek::AsyncSeek;
 pub use async_write::AsyncWrite;
 pub use read_buf::ReadBuf;
+
+pub(crate) mod driver;
+
+pub use driver::{IoBackend, IoBackendChoice, IoBackendPreference, OpKind};

@@ -1,6 +1,8 @@
 //! `Builder`: configures and builds a [`Runtime`].
 
 use super::blocking::BlockingPool;
+use super::driver::Driver;
+use crate::io::driver::{IoBackendPreference, Selection};
 use super::config::{Callback, Config};
 use super::runtime::{Runtime, Scheduler};
 use super::scheduler::{self, current_thread, multi_thread};
@@ -28,6 +30,7 @@ pub struct Builder {
     on_thread_start: Option<Callback>,
     on_thread_stop: Option<Callback>,
     service_name: Option<String>,
+    io: Selection,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -63,6 +66,7 @@ impl Builder {
             on_thread_start: None,
             on_thread_stop: None,
             service_name: None,
+            io: Selection::default(),
         }
     }
 
@@ -76,8 +80,24 @@ impl Builder {
         self
     }
 
-    /// Enables the I/O driver. There is no I/O driver yet; it will always be on once it exists.
+    /// Enables the I/O driver (always on).
     pub fn enable_io(&mut self) -> &mut Self {
+        self
+    }
+
+    /// Which I/O backend to use: `Auto` (the default: io_uring where it works, else polling;
+    /// `ZOKIO_IO=poll` forces polling), `IoUring` or `Poll`. The choice and its reason are
+    /// readable through [`Handle::io_backend`](super::Handle::io_backend).
+    pub fn io_backend(&mut self, preference: IoBackendPreference) -> &mut Self {
+        self.io.preference = preference;
+        self
+    }
+
+    /// Makes io_uring setup fail with `errno`, as a kernel or container would (tests of the
+    /// fallback to polling).
+    #[doc(hidden)]
+    pub fn fail_io_uring_setup(&mut self, errno: i32) -> &mut Self {
+        self.io.inject_setup_errno = Some(errno);
         self
     }
 
@@ -165,7 +185,8 @@ impl Builder {
         let blocking = BlockingPool::new(config.clone());
         match self.kind {
             Kind::CurrentThread => {
-                let h = current_thread::Handle::new(config, blocking.clone());
+                let driver = Driver::new(1, &self.io)?;
+                let h = current_thread::Handle::new(config, blocking.clone(), driver);
                 Ok(Runtime::from_parts(
                     Scheduler::CurrentThread,
                     scheduler::Handle::CurrentThread(h),
@@ -173,7 +194,8 @@ impl Builder {
                 ))
             }
             Kind::MultiThread => {
-                let (h, cores) = multi_thread::Handle::new(config, blocking.clone());
+                let driver = Driver::new(config.worker_threads, &self.io)?;
+                let (h, cores) = multi_thread::Handle::new(config, blocking.clone(), driver);
                 let rt = Runtime::from_parts(
                     Scheduler::MultiThread,
                     scheduler::Handle::MultiThread(h.clone()),

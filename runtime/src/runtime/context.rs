@@ -52,6 +52,11 @@ pub(crate) fn current_timer() -> Option<TimerHandle> {
     with_current(|h| h.timer().clone())
 }
 
+/// The I/O driver of the runtime this thread is in, if any.
+pub(crate) fn io_handle() -> Option<crate::io::driver::IoHandle> {
+    with_current(|h| h.driver().io().clone())
+}
+
 /// The index of the worker thread this code runs on, if it runs on one.
 pub(crate) fn worker_index() -> Option<usize> {
     CONTEXT.try_with(|c| c.worker_index.get()).ok().flatten()

@@ -6,8 +6,14 @@
 //! for, the timer calls [`Driver::unpark_owner`]. The owner index is published with SeqCst before the
 //! owner reads the next deadline, and the timer updates its deadline before reading the owner, so
 //! one of the two always sees the other (no missed early timer).
+//!
+//! The owner sleeps in the I/O driver (io_uring or epoll), so it also wakes for I/O completions;
+//! the driver stack is time -> io -> park. Workers that sleep elsewhere flush pending submissions
+//! first, and busy workers flush and reap during maintenance.
 
-use super::park::Parker;
+use super::park::{DriverWaker, Parker};
+use crate::io::driver::{IoDriver, IoHandle, Selection};
+use crate::runtime::metrics::IoMetrics;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use crate::loom::sync::Mutex;
 use crate::time::TimerHandle;
@@ -37,11 +43,18 @@ pub(crate) struct Driver {
     lock: Mutex<()>,
     unpark: Arc<DriverUnpark>,
     timer: TimerHandle,
+    io: Arc<IoDriver>,
 }
 
 impl Driver {
-    /// A driver for `parkers` (one per worker; the index is the worker's).
-    pub(crate) fn new(parkers: Box<[Arc<Parker>]>) -> Driver {
+    /// A driver for `n` parkers (one per worker; the index is the worker's).
+    pub(crate) fn new(n: usize, selection: &Selection) -> std::io::Result<Driver> {
+        let io = Arc::new(IoDriver::new(selection)?);
+        let io2 = io.clone();
+        let waker: DriverWaker = Arc::new(move || io2.unpark());
+        let parkers = (0..n)
+            .map(|_| Arc::new(Parker::with_driver_waker(Some(waker.clone()))))
+            .collect();
         let unpark = Arc::new(DriverUnpark {
             owner: AtomicUsize::new(NO_OWNER),
             parkers,
@@ -49,11 +62,24 @@ impl Driver {
         let shards = unpark.parkers.len();
         let u = unpark.clone();
         let timer = TimerHandle::new(shards, std::sync::Arc::new(move || u.unpark_owner()));
-        Driver {
+        Ok(Driver {
             lock: Mutex::new(()),
             unpark,
             timer,
-        }
+            io,
+        })
+    }
+
+    pub(crate) fn io(&self) -> &IoHandle {
+        self.io.handle()
+    }
+
+    pub(crate) fn io_backend(&self) -> crate::io::driver::IoBackendChoice {
+        self.io.choice().clone()
+    }
+
+    pub(crate) fn io_metrics(&self) -> IoMetrics {
+        self.io.metrics()
     }
 
     pub(crate) fn timer(&self) -> &TimerHandle {
@@ -68,11 +94,12 @@ impl Driver {
     pub(crate) fn park(&self, index: usize, limit: Option<Duration>) -> bool {
         let parker = &self.unpark.parkers[index];
         let Some(_owner) = self.lock.try_lock() else {
+            self.io.flush();
             return parker.park(limit);
         };
         self.unpark.owner.store(index, SeqCst);
         let timeout = self.timeout(limit);
-        let woken = parker.park(timeout);
+        let woken = parker.park_driver(timeout, |t| self.io.park(t));
         self.unpark.owner.store(NO_OWNER, SeqCst);
         self.timer.process(Instant::now());
         woken
@@ -91,6 +118,7 @@ impl Driver {
 
     /// Fires due timers if no thread is sleeping for them (busy workers call this between tasks).
     pub(crate) fn maintain(&self) {
+        self.io.maintain();
         if self
             .timer
             .next_deadline()
@@ -105,5 +133,6 @@ impl Driver {
     /// Wakes every timer (runtime shutdown).
     pub(crate) fn shutdown(&self) {
         self.timer.shutdown();
+        self.io.shutdown();
     }
 }

@@ -110,7 +110,18 @@ impl Handle {
         }
     }
 
-    /// The service name given to this runtime (for telemetry).
+    /// The I/O backend this runtime's driver uses and why it was chosen.
+    ///
+    /// ```
+    /// let rt = zokio::runtime::Runtime::new().unwrap();
+    /// let choice = rt.handle().io_backend();
+    /// println!("I/O on {} ({})", choice.backend, choice.reason);
+    /// ```
+    pub fn io_backend(&self) -> crate::io::driver::IoBackendChoice {
+        self.inner.driver().io_backend()
+    }
+
+    /// The name this runtime reports in telemetry.
     pub fn service_name(&self) -> &str {
         &self.inner.config().service_name
     }

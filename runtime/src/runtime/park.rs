@@ -5,6 +5,11 @@
 //! `EMPTY -> PARKED` (the parker, under the mutex), `* -> NOTIFIED` (the unparker, by swap; if it
 //! replaced `PARKED` it takes the mutex before signalling so the parker cannot miss it), and
 //! `NOTIFIED -> EMPTY` (the parker consumes the token).
+//!
+//! The thread that owns the runtime's driver sleeps in the I/O backend instead of on the condvar:
+//! it moves `EMPTY -> PARKED_DRIVER` and blocks in the driver; an unparker that replaces
+//! `PARKED_DRIVER` wakes the driver (an eventfd write or epoll waker), which is sticky, so a wake
+//! that lands before the owner is actually blocked still ends its sleep.
 
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use crate::loom::sync::{Condvar, Mutex};
@@ -13,22 +18,66 @@ use std::time::Duration;
 const EMPTY: usize = 0;
 const PARKED: usize = 1;
 const NOTIFIED: usize = 2;
+const PARKED_DRIVER: usize = 3;
+
+/// Wakes the I/O driver of a thread parked in it.
+pub(crate) type DriverWaker = std::sync::Arc<dyn Fn() + Send + Sync>;
 
 /// A parker shared between the thread that sleeps on it and those that wake it.
-#[derive(Debug)]
 pub(crate) struct Parker {
     state: AtomicUsize,
     lock: Mutex<()>,
     cvar: Condvar,
+    driver_waker: Option<DriverWaker>,
+}
+
+impl std::fmt::Debug for Parker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Parker").field("state", &self.state).finish_non_exhaustive()
+    }
 }
 
 impl Parker {
     pub(crate) fn new() -> Parker {
+        Parker::with_driver_waker(None)
+    }
+
+    /// A parker whose thread may sleep in the driver `waker` wakes.
+    pub(crate) fn with_driver_waker(driver_waker: Option<DriverWaker>) -> Parker {
         Parker {
             state: AtomicUsize::new(EMPTY),
             lock: Mutex::new(()),
             cvar: Condvar::new(),
+            driver_waker,
         }
+    }
+
+    /// Sleeps in the driver: `sleep(timeout)` blocks until the driver is woken or `timeout`
+    /// passes. Returns true if a token ended (or prevented) the sleep.
+    pub(crate) fn park_driver(
+        &self,
+        timeout: Option<Duration>,
+        sleep: impl FnOnce(Option<Duration>),
+    ) -> bool {
+        if self
+            .state
+            .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
+            .is_ok()
+        {
+            sleep(Some(Duration::ZERO));
+            return true;
+        }
+        match self.state.compare_exchange(EMPTY, PARKED_DRIVER, SeqCst, SeqCst) {
+            Ok(_) => {}
+            Err(NOTIFIED) => {
+                self.state.swap(EMPTY, SeqCst);
+                sleep(Some(Duration::ZERO));
+                return true;
+            }
+            Err(other) => unreachable!("parker in state {other} while parking"),
+        }
+        sleep(timeout);
+        self.state.swap(EMPTY, SeqCst) == NOTIFIED
     }
 
     /// Sleeps until unparked, or until `timeout` passes (`None`: no limit; zero: just consume a
@@ -74,10 +123,18 @@ impl Parker {
 
     /// Wakes the parked thread, or makes its next `park` return at once.
     pub(crate) fn unpark(&self) {
-        if self.state.swap(NOTIFIED, SeqCst) == PARKED {
-            // Taking the lock orders us after the parker's check-then-wait.
-            drop(self.lock.lock());
-            self.cvar.notify_one();
+        match self.state.swap(NOTIFIED, SeqCst) {
+            PARKED => {
+                // Taking the lock orders us after the parker's check-then-wait.
+                drop(self.lock.lock());
+                self.cvar.notify_one();
+            }
+            PARKED_DRIVER => {
+                if let Some(wake) = &self.driver_waker {
+                    wake();
+                }
+            }
+            _ => {}
         }
     }
 }

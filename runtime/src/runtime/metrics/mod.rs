@@ -9,13 +9,19 @@ mod histogram;
 mod snapshot;
 
 #[cfg(feature = "telemetry")]
+mod io;
+#[cfg(not(feature = "telemetry"))]
+#[path = "io_mock.rs"]
+mod io;
+#[cfg(feature = "telemetry")]
 mod worker;
 #[cfg(not(feature = "telemetry"))]
 #[path = "mock.rs"]
 mod worker;
 
 pub use histogram::{bucket_of, bucket_range_ns, POLL_BUCKETS};
-pub use snapshot::{PoolMetrics, RuntimeMetrics, WorkerMetrics};
+pub use snapshot::{IoMetrics, IoOpMetrics, PoolMetrics, RuntimeMetrics, WorkerMetrics};
+pub(crate) use io::IoStats;
 pub(crate) use worker::{WorkerBlock, WorkerStats};
 
 /// Whether this build counts anything (the `telemetry` feature).

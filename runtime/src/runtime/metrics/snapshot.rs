@@ -79,6 +79,53 @@ pub struct RuntimeMetrics {
     pub blocking_queue_depth: usize,
     /// Task-cell pools, one per worker thread that has run.
     pub pools: Vec<PoolMetrics>,
+    /// The I/O driver's counters.
+    pub io: IoMetrics,
+}
+
+/// The I/O driver: its backend and per-operation counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct IoMetrics {
+    /// `io_uring` or `poll`.
+    pub backend: &'static str,
+    /// Why that backend was chosen.
+    pub backend_reason: String,
+    /// One entry per operation kind, in `OpKind::ALL` order.
+    pub ops: Vec<IoOpMetrics>,
+    /// Times a submission found the submission queue full and had to flush first.
+    pub sq_full_waits: u64,
+    /// Completions the kernel had to hold back because the completion queue was full (none are
+    /// lost: the driver requires `IORING_FEAT_NODROP`).
+    pub cq_overflows: u64,
+}
+
+impl IoMetrics {
+    /// The counters of operation kind `op` (`"read"`, `"write"`, `"accept"`, ...).
+    pub fn op(&self, op: &str) -> Option<&IoOpMetrics> {
+        self.ops.iter().find(|o| o.op == op)
+    }
+}
+
+/// Counters of one operation kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct IoOpMetrics {
+    /// The kind: `accept`, `connect`, `read`, `write`, `readv`, `writev`, `openat`, `close`,
+    /// `fsync`, `statx`, `timeout`, `cancel` or `poll`.
+    pub op: &'static str,
+    /// Operations started (submitted to the kernel, or system calls issued).
+    pub submitted: u64,
+    /// Operations finished, successfully or not.
+    pub completed: u64,
+    /// Operations that finished with an error.
+    pub errors: u64,
+    /// Bytes moved by successful reads or writes.
+    pub bytes: u64,
+    /// Operations submitted and not completed yet.
+    pub in_flight: u64,
+    /// Latency from submission to completion: entry `i` counts `[2^i, 2^(i+1))` ns.
+    pub latency_histogram: Vec<u64>,
 }
 
 impl RuntimeMetrics {

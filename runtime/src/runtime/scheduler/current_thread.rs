@@ -73,7 +73,7 @@ impl Wake for MainWaker {
 }
 
 impl Handle {
-    pub(crate) fn new(config: Arc<Config>, blocking: BlockingPool) -> Arc<Handle> {
+    pub(crate) fn new(config: Arc<Config>, blocking: BlockingPool, driver: Driver) -> Arc<Handle> {
         let core = Box::new(Core {
             tasks: VecDeque::with_capacity(64),
             tick: 0,
@@ -82,7 +82,7 @@ impl Handle {
         Arc::new(Handle {
             inject: Mutex::new(VecDeque::new()),
             owned: OwnedTasks::new(1),
-            driver: Driver::new(vec![Arc::new(Parker::new())].into_boxed_slice()),
+            driver,
             blocking,
             config,
             core: Mutex::new(Some(core)),
@@ -120,6 +120,10 @@ impl Handle {
 
     pub(crate) fn timer(&self) -> &crate::time::TimerHandle {
         self.driver.timer()
+    }
+
+    pub(crate) fn driver(&self) -> &Driver {
+        &self.driver
     }
 
     /// Runs `future` to completion, driving the runtime's tasks meanwhile if the core is free.
@@ -289,6 +293,7 @@ impl Handle {
             blocking_threads: threads,
             idle_blocking_threads: idle,
             blocking_queue_depth: queued,
+            io: self.driver.io_metrics(),
             pools: self
                 .pools
                 .lock()

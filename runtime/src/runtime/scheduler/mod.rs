@@ -31,9 +31,13 @@ impl Handle {
     }
 
     pub(crate) fn timer(&self) -> &crate::time::TimerHandle {
+        self.driver().timer()
+    }
+
+    pub(crate) fn driver(&self) -> &crate::runtime::driver::Driver {
         match self {
-            Handle::CurrentThread(h) => h.timer(),
-            Handle::MultiThread(h) => h.timer(),
+            Handle::CurrentThread(h) => h.driver(),
+            Handle::MultiThread(h) => h.driver(),
         }
     }
 

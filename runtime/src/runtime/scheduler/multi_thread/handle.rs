@@ -9,7 +9,6 @@ use crate::runtime::blocking::BlockingPool;
 use crate::runtime::config::Config;
 use crate::runtime::driver::Driver;
 use crate::runtime::metrics::{PoolMetrics, RuntimeMetrics, WorkerBlock};
-use crate::runtime::park::Parker;
 use crate::runtime::scheduler;
 use crate::task::list::OwnedTasks;
 use crate::task::pool::PoolShared;
@@ -42,7 +41,11 @@ pub(crate) struct Handle {
 
 impl Handle {
     /// Builds the scheduler and returns its handle and the workers' cores (not yet started).
-    pub(crate) fn new(config: Arc<Config>, blocking: BlockingPool) -> (Arc<Handle>, Vec<CoreBox>) {
+    pub(crate) fn new(
+        config: Arc<Config>,
+        blocking: BlockingPool,
+        driver: Driver,
+    ) -> (Arc<Handle>, Vec<CoreBox>) {
         let n = config.worker_threads;
         let mut remotes = Vec::with_capacity(n);
         let mut cores = Vec::with_capacity(n);
@@ -51,13 +54,12 @@ impl Handle {
             remotes.push(remote);
             cores.push(Core::new(index, n, local));
         }
-        let parkers = (0..n).map(|_| Arc::new(Parker::new())).collect();
         let handle = Arc::new(Handle {
             remotes: remotes.into_boxed_slice(),
             inject: Injector::new(),
             idle: Idle::new(n),
             owned: OwnedTasks::new(4 * n),
-            driver: Driver::new(parkers),
+            driver,
             blocking,
             blocks: (0..n).map(|_| WorkerBlock::new(n)).collect(),
             pools: Mutex::new(Vec::new()),
@@ -141,6 +143,10 @@ impl Handle {
         self.driver.timer()
     }
 
+    pub(crate) fn driver(&self) -> &Driver {
+        &self.driver
+    }
+
     /// Starts shutdown: workers stop at their next check, idle tasks are cancelled here.
     pub(crate) fn shutdown(&self) {
         if self.shutdown.swap(true, SeqCst) {
@@ -194,6 +200,7 @@ impl Handle {
             idle_blocking_threads: idle,
             blocking_queue_depth: queued,
             pools,
+            io: self.driver.io_metrics(),
         }
     }
 }

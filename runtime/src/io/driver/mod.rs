@@ -1,0 +1,16 @@
+//! The I/O driver: io_uring on Linux, readiness polling (`mio`) as the fallback, chosen in
+//! `driver.rs`; `registration.rs` gives sockets one readiness contract over both.
+
+mod backend;
+mod driver;
+mod op_kind;
+mod poll;
+mod registration;
+#[cfg(target_os = "linux")]
+pub(crate) mod uring;
+
+pub use backend::{IoBackend, IoBackendChoice, IoBackendPreference};
+pub(crate) use backend::Selection;
+pub(crate) use driver::{IoDriver, IoHandle};
+pub use op_kind::OpKind;
+pub(crate) use registration::{Direction, Registration};

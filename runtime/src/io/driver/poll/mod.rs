@@ -1,0 +1,7 @@
+//! The readiness backend (epoll through `mio`).
+
+mod reactor;
+mod scheduled;
+
+pub(crate) use reactor::Reactor;
+pub(crate) use scheduled::{Direction, ReadyEvent, ScheduledIo};

@@ -1,0 +1,144 @@
+//! The readiness backend: `mio` (epoll) with edge-triggered registrations.
+
+use super::scheduled::{ScheduledIo, ERROR, READABLE, READ_CLOSED, WRITABLE, WRITE_CLOSED};
+use crate::runtime::metrics::IoStats;
+use mio::{event::Source, Events, Interest, Poll, Registry, Token, Waker};
+use std::io;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const WAKE_TOKEN: Token = Token(usize::MAX);
+const EVENTS: usize = 1024;
+
+#[derive(Default)]
+struct Slab {
+    entries: Vec<Option<Arc<ScheduledIo>>>,
+    free: Vec<usize>,
+}
+
+/// A runtime's epoll instance and the sources registered with it.
+pub(crate) struct Reactor {
+    poll: Mutex<(Poll, Events)>,
+    registry: Registry,
+    waker: Waker,
+    sources: Mutex<Slab>,
+    stats: IoStats,
+}
+
+impl Reactor {
+    pub(crate) fn new() -> io::Result<Reactor> {
+        let poll = Poll::new()?;
+        let registry = poll.registry().try_clone()?;
+        let waker = Waker::new(poll.registry(), WAKE_TOKEN)?;
+        Ok(Reactor {
+            poll: Mutex::new((poll, Events::with_capacity(EVENTS))),
+            registry,
+            waker,
+            sources: Mutex::new(Slab::default()),
+            stats: IoStats::default(),
+        })
+    }
+
+    pub(crate) fn stats(&self) -> &IoStats {
+        &self.stats
+    }
+
+    /// Registers `source` for reads and writes (edge-triggered); returns its token and state.
+    pub(crate) fn register(
+        &self,
+        source: &mut impl Source,
+    ) -> io::Result<(usize, Arc<ScheduledIo>)> {
+        let io = Arc::new(ScheduledIo::default());
+        let token = self.insert(io.clone());
+        let interest = Interest::READABLE | Interest::WRITABLE;
+        if let Err(e) = self.registry.register(source, Token(token), interest) {
+            self.remove(token);
+            return Err(e);
+        }
+        Ok((token, io))
+    }
+
+    /// Deregisters a source registered under `token`.
+    pub(crate) fn deregister(&self, source: &mut impl Source, token: usize) {
+        let _ = self.registry.deregister(source);
+        self.remove(token);
+    }
+
+    fn insert(&self, io: Arc<ScheduledIo>) -> usize {
+        let mut s = self.sources.lock().unwrap();
+        match s.free.pop() {
+            Some(i) => {
+                s.entries[i] = Some(io);
+                i
+            }
+            None => {
+                s.entries.push(Some(io));
+                s.entries.len() - 1
+            }
+        }
+    }
+
+    fn remove(&self, token: usize) {
+        let mut s = self.sources.lock().unwrap();
+        if s.entries.get_mut(token).and_then(Option::take).is_some() {
+            s.free.push(token);
+        }
+    }
+
+    /// Waits for events (up to `timeout`) and dispatches them. If another thread is polling,
+    /// returns at once: its events are in good hands.
+    pub(crate) fn park(&self, timeout: Option<Duration>) {
+        let Ok(mut guard) = self.poll.try_lock() else {
+            return;
+        };
+        let (poll, events) = &mut *guard;
+        if let Err(e) = poll.poll(events, timeout) {
+            if e.kind() != io::ErrorKind::Interrupted {
+                eprintln!("zokio: epoll_wait failed: {e}");
+            }
+            return;
+        }
+        let sources = self.sources.lock().unwrap();
+        let ready: Vec<(Arc<ScheduledIo>, usize)> = events
+            .iter()
+            .filter(|e| e.token() != WAKE_TOKEN)
+            .filter_map(|e| {
+                let io = sources.entries.get(e.token().0)?.as_ref()?;
+                Some((io.clone(), bits_of(e)))
+            })
+            .collect();
+        drop(sources);
+        ready.into_iter().for_each(|(io, bits)| io.set_ready(bits));
+    }
+
+    /// Wakes a thread blocked in [`Reactor::park`].
+    pub(crate) fn unpark(&self) {
+        let _ = self.waker.wake();
+    }
+
+    /// Runtime shutdown: wakes every waiting task so it sees the error.
+    pub(crate) fn shutdown(&self) {
+        let all: Vec<_> = self.sources.lock().unwrap().entries.iter().flatten().cloned().collect();
+        all.iter().for_each(|io| io.wake_all());
+    }
+}
+
+fn bits_of(e: &mio::event::Event) -> usize {
+    let mut bits = 0;
+    if e.is_readable() {
+        bits |= READABLE;
+    }
+    if e.is_writable() {
+        bits |= WRITABLE;
+    }
+    if e.is_read_closed() {
+        bits |= READ_CLOSED;
+    }
+    if e.is_write_closed() {
+        bits |= WRITE_CLOSED;
+    }
+    if e.is_error() {
+        bits |= ERROR;
+    }
+    bits
+}

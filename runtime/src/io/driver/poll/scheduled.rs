@@ -1,0 +1,117 @@
+//! [`ScheduledIo`]: the readiness of one registered source and the tasks waiting on it.
+//!
+//! # Protocol
+//! `readiness` packs the ready bits (low 16) with a tick (high bits) that the reactor bumps on
+//! every event. A task that saw readiness, did its system call and got `WouldBlock` clears the
+//! bits it saw, but only if the tick is still the one it saw: an event that arrived in between is
+//! never erased. Wakers are stored under the mutex, and readiness is checked again after storing,
+//! so an event between the first check and the store cannot be missed.
+
+use std::sync::atomic::{AtomicUsize, Ordering::AcqRel, Ordering::Acquire};
+use std::sync::Mutex;
+use std::task::{Context, Poll, Waker};
+
+pub(crate) const READABLE: usize = 1;
+pub(crate) const WRITABLE: usize = 2;
+pub(crate) const READ_CLOSED: usize = 4;
+pub(crate) const WRITE_CLOSED: usize = 8;
+pub(crate) const ERROR: usize = 16;
+const BITS: usize = 0xffff;
+const TICK: usize = 1 << 16;
+
+/// Which side of a source a task waits on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Direction {
+    Read,
+    Write,
+}
+
+impl Direction {
+    /// The bits that wake this side.
+    pub(crate) fn mask(self) -> usize {
+        match self {
+            Direction::Read => READABLE | READ_CLOSED | ERROR,
+            Direction::Write => WRITABLE | WRITE_CLOSED | ERROR,
+        }
+    }
+}
+
+/// Readiness seen by a task: the bits and the tick they were read at.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ReadyEvent {
+    pub(crate) bits: usize,
+    tick: usize,
+}
+
+#[derive(Default)]
+struct Waiters {
+    reader: Option<Waker>,
+    writer: Option<Waker>,
+}
+
+/// One registered source.
+#[derive(Default)]
+pub(crate) struct ScheduledIo {
+    readiness: AtomicUsize,
+    waiters: Mutex<Waiters>,
+}
+
+impl ScheduledIo {
+    /// The reactor saw `bits`: record them, bump the tick and wake the sides they concern.
+    pub(crate) fn set_ready(&self, bits: usize) {
+        let _ = self.readiness.fetch_update(AcqRel, Acquire, |cur| {
+            Some(((cur & !BITS).wrapping_add(TICK)) | (cur & BITS) | bits)
+        });
+        let mut w = self.waiters.lock().unwrap();
+        let reader = (bits & Direction::Read.mask() != 0).then(|| w.reader.take());
+        let writer = (bits & Direction::Write.mask() != 0).then(|| w.writer.take());
+        drop(w);
+        reader.flatten().into_iter().chain(writer.flatten()).for_each(Waker::wake);
+    }
+
+    fn event(&self, dir: Direction) -> Option<ReadyEvent> {
+        let cur = self.readiness.load(Acquire);
+        let bits = cur & dir.mask();
+        (bits != 0).then_some(ReadyEvent {
+            bits,
+            tick: cur & !BITS,
+        })
+    }
+
+    /// Ready now, or registers the task to be woken when `dir` becomes ready.
+    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<ReadyEvent> {
+        if let Some(ev) = self.event(dir) {
+            return Poll::Ready(ev);
+        }
+        let mut w = self.waiters.lock().unwrap();
+        let slot = match dir {
+            Direction::Read => &mut w.reader,
+            Direction::Write => &mut w.writer,
+        };
+        match slot {
+            Some(old) if old.will_wake(cx.waker()) => {}
+            _ => *slot = Some(cx.waker().clone()),
+        }
+        drop(w);
+        match self.event(dir) {
+            Some(ev) => Poll::Ready(ev),
+            None => Poll::Pending,
+        }
+    }
+
+    /// A system call after `ev` would block: forget readiness, unless a newer event came in.
+    pub(crate) fn clear(&self, ev: ReadyEvent) {
+        // Closed and error states stay: they do not go away.
+        let clear = ev.bits & (READABLE | WRITABLE);
+        let _ = self
+            .readiness
+            .fetch_update(AcqRel, Acquire, |cur| {
+                (cur & !BITS == ev.tick).then_some(cur & !clear)
+            });
+    }
+
+    /// Wakes everyone (the driver is shutting down, or the source deregistered).
+    pub(crate) fn wake_all(&self) {
+        self.set_ready(READ_CLOSED | WRITE_CLOSED | ERROR);
+    }
+}

@@ -1,0 +1,181 @@
+//! [`Registration`]: one readiness contract for a socket over both backends.
+//!
+//! On the poll backend the descriptor is registered with epoll (edge-triggered) and readiness
+//! comes from [`ScheduledIo`]. On io_uring each side keeps at most one one-shot `POLL_ADD` in
+//! flight; it is armed only after the side was found not ready, and the kernel checks the
+//! descriptor's state when it arms the poll, so data that arrived in between is never missed.
+
+pub(crate) use super::poll::Direction;
+use super::poll::{ReadyEvent, ScheduledIo};
+#[cfg(target_os = "linux")]
+use super::uring::Op;
+use super::{IoHandle, OpKind};
+use std::io;
+use std::os::fd::RawFd;
+use std::sync::{Arc, Mutex};
+use std::task::{ready, Context, Poll};
+
+/// A socket registered with the runtime's I/O driver.
+pub(crate) struct Registration {
+    handle: IoHandle,
+    fd: RawFd,
+    inner: Inner,
+}
+
+enum Inner {
+    Poll {
+        token: usize,
+        io: Arc<ScheduledIo>,
+    },
+    #[cfg(target_os = "linux")]
+    Uring { sides: [Mutex<UringSide>; 2] },
+}
+
+#[cfg(target_os = "linux")]
+#[derive(Default)]
+struct UringSide {
+    ready: bool,
+    op: Option<Op<()>>,
+}
+
+/// What a task saw before its system call, to clear if the call would block.
+#[derive(Clone, Copy)]
+pub(crate) enum Ready {
+    Poll(ReadyEvent),
+    Uring,
+}
+
+const NO_RUNTIME: &str = "there is no zokio runtime here: I/O objects must be created inside one \
+                          (from a task, `Runtime::block_on` or `Handle::enter`)";
+
+impl Registration {
+    /// Registers `fd` with the current runtime's driver.
+    pub(crate) fn new(fd: RawFd) -> io::Result<Registration> {
+        let handle = crate::runtime::context::io_handle()
+            .ok_or_else(|| io::Error::other(NO_RUNTIME))?;
+        Registration::with_handle(handle, fd)
+    }
+
+    pub(crate) fn with_handle(handle: IoHandle, fd: RawFd) -> io::Result<Registration> {
+        let inner = match &handle {
+            IoHandle::Poll(r) => {
+                let (token, io) = r.register(&mut mio::unix::SourceFd(&fd))?;
+                Inner::Poll { token, io }
+            }
+            #[cfg(target_os = "linux")]
+            IoHandle::Uring(_) => Inner::Uring {
+                sides: Default::default(),
+            },
+        };
+        Ok(Registration { handle, fd, inner })
+    }
+
+    pub(crate) fn handle(&self) -> &IoHandle {
+        &self.handle
+    }
+
+    /// Ready for `dir`, or registers the task to be woken when it may be.
+    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<Ready> {
+        match &self.inner {
+            Inner::Poll { io, .. } => io.poll_ready(cx, dir).map(Ready::Poll),
+            #[cfg(target_os = "linux")]
+            Inner::Uring { sides } => {
+                let IoHandle::Uring(ring) = &self.handle else {
+                    unreachable!("uring registration on another backend")
+                };
+                let mut side = sides[dir as usize].lock().unwrap();
+                poll_uring_side(&mut side, ring, self.fd, dir, cx)
+            }
+        }
+    }
+
+    /// The call made after `ready` would block: wait for the next readiness.
+    pub(crate) fn clear(&self, dir: Direction, ready: Ready) {
+        match (&self.inner, ready) {
+            (Inner::Poll { io, .. }, Ready::Poll(ev)) => io.clear(ev),
+            #[cfg(target_os = "linux")]
+            (Inner::Uring { sides }, Ready::Uring) => sides[dir as usize].lock().unwrap().ready = false,
+            _ => {}
+        }
+    }
+
+    /// Runs the non-blocking call `f` once `dir` is ready, retrying after `WouldBlock`.
+    pub(crate) fn poll_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        mut f: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        loop {
+            let ready = ready!(self.poll_ready(cx, dir));
+            match f() {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear(dir, ready),
+                res => return Poll::Ready(res),
+            }
+        }
+    }
+
+    /// Like [`Registration::poll_io`], counting the call as an operation of `kind` that moved
+    /// the bytes `f` returns.
+    pub(crate) fn poll_counted(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        kind: OpKind,
+        f: impl FnMut() -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        let res = ready!(self.poll_io(cx, dir, f));
+        self.handle
+            .stats()
+            .sync_op(kind, res.as_ref().map(|n| *n).map_err(|_| ()));
+        Poll::Ready(res)
+    }
+
+    /// Awaits readiness for `dir` and runs `f`, retrying after `WouldBlock`.
+    pub(crate) async fn async_io<R>(
+        &self,
+        dir: Direction,
+        mut f: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
+        std::future::poll_fn(|cx| self.poll_io(cx, dir, &mut f)).await
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn poll_uring_side(
+    side: &mut UringSide,
+    ring: &Arc<super::uring::Uring>,
+    fd: RawFd,
+    dir: Direction,
+    cx: &mut Context<'_>,
+) -> Poll<Ready> {
+    loop {
+        if side.ready {
+            return Poll::Ready(Ready::Uring);
+        }
+        if side.op.is_none() {
+            let mask = match dir {
+                Direction::Read => libc::POLLIN | libc::POLLRDHUP,
+                Direction::Write => libc::POLLOUT,
+            } as u32;
+            let entry = io_uring::opcode::PollAdd::new(io_uring::types::Fd(fd), mask).build();
+            match Op::submit(ring, OpKind::Poll, (), |_| entry) {
+                Ok(op) => side.op = Some(op),
+                // The driver is gone: report ready so the system call surfaces the state.
+                Err(_) => return Poll::Ready(Ready::Uring),
+            }
+        }
+        let op = side.op.as_mut().expect("armed above");
+        ready!(op.poll_complete(cx));
+        side.op = None;
+        side.ready = true;
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        if let (Inner::Poll { token, .. }, IoHandle::Poll(r)) = (&self.inner, &self.handle) {
+            r.deregister(&mut mio::unix::SourceFd(&self.fd), *token);
+        }
+    }
+}

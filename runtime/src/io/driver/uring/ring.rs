@@ -1,0 +1,325 @@
+//! The io_uring instance shared by a runtime: submission, reaping, parking and waking.
+//!
+//! # Locking
+//! The submission queue has one producer at a time: whoever holds `sq`. The completion queue has
+//! one consumer at a time: whoever holds `cq` (taken with `try_lock` only, so a thread never waits
+//! to reap: if someone else is reaping, the completions are in good hands). The lock order is
+//! `cq` then `sq` (the reaper re-arms the wake-up poll while reaping); a submitter that finds the
+//! queue full flushes it and, if the kernel is holding back completions, reaps with `try_lock`.
+//!
+//! # Batching
+//! Submissions are pushed without a system call and flushed by one `io_uring_enter` when the
+//! driver owner parks, when a worker runs its maintenance, or when the queue is full. Completions
+//! are reaped from the shared ring without a system call whenever they are already there.
+//!
+//! # Waking the parked owner
+//! An eventfd is kept under a one-shot `POLL_ADD` (no buffer for the kernel to write into); the
+//! unparker writes to it, the poll completes and `io_uring_enter` returns. The reaper drains the
+//! eventfd and re-arms the poll before anyone can park again.
+
+use super::op::{Cqe, OpHeader};
+use crate::io::driver::backend::describe_setup_error;
+use crate::io::driver::OpKind;
+use crate::runtime::metrics::IoStats;
+use io_uring::{opcode, types, IoUring};
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::*};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// `user_data` of the wake-up poll on the eventfd.
+const WAKE_TOKEN: u64 = u64::MAX;
+/// `user_data` of cancellations (their completions carry nothing to dispatch).
+const CANCEL_TOKEN: u64 = u64::MAX - 1;
+/// Submission queue entries; the completion queue gets four times as many.
+const ENTRIES: u32 = 256;
+
+/// The opcodes the driver submits; a kernel lacking one gets the poll backend.
+const REQUIRED_OPCODES: &[(u8, &str)] = &[
+    (opcode::PollAdd::CODE, "POLL_ADD"),
+    (opcode::AsyncCancel::CODE, "ASYNC_CANCEL"),
+    (opcode::Recv::CODE, "RECV"),
+    (opcode::Send::CODE, "SEND"),
+    (opcode::Accept::CODE, "ACCEPT"),
+    (opcode::Connect::CODE, "CONNECT"),
+    (opcode::Read::CODE, "READ"),
+    (opcode::Write::CODE, "WRITE"),
+    (opcode::OpenAt::CODE, "OPENAT"),
+    (opcode::Close::CODE, "CLOSE"),
+    (opcode::Fsync::CODE, "FSYNC"),
+    (opcode::Statx::CODE, "STATX"),
+];
+
+/// A runtime's io_uring instance.
+pub(crate) struct Uring {
+    ring: IoUring,
+    sq: Mutex<()>,
+    cq: Mutex<()>,
+    wake_fd: OwnedFd,
+    wake_armed: AtomicBool,
+    unsubmitted: AtomicUsize,
+    in_flight: AtomicUsize,
+    overflow_seen: AtomicU32,
+    closed: AtomicBool,
+    stats: IoStats,
+}
+
+impl Uring {
+    /// Sets io_uring up, or says why it cannot be used (the poll backend's reason).
+    pub(crate) fn new(inject_errno: Option<i32>) -> Result<Uring, String> {
+        if let Some(errno) = inject_errno {
+            return Err(describe_setup_error(&io::Error::from_raw_os_error(errno)));
+        }
+        let ring = IoUring::builder()
+            .setup_cqsize(ENTRIES * 4)
+            .setup_clamp()
+            .build(ENTRIES)
+            .map_err(|e| describe_setup_error(&e))?;
+        check_features(&ring)?;
+        let wake_fd = eventfd().map_err(|e| format!("eventfd failed: {e}"))?;
+        let uring = Uring {
+            ring,
+            sq: Mutex::new(()),
+            cq: Mutex::new(()),
+            wake_fd,
+            wake_armed: AtomicBool::new(false),
+            unsubmitted: AtomicUsize::new(0),
+            in_flight: AtomicUsize::new(0),
+            overflow_seen: AtomicU32::new(0),
+            closed: AtomicBool::new(false),
+            stats: IoStats::default(),
+        };
+        uring.arm_wake().map_err(|e| format!("io_uring wake-up poll failed: {e}"))?;
+        Ok(uring)
+    }
+
+    pub(crate) fn stats(&self) -> &IoStats {
+        &self.stats
+    }
+
+    /// Whether operations record their latency (the `telemetry` feature).
+    pub(crate) fn timing(&self) -> bool {
+        crate::runtime::metrics::ENABLED
+    }
+
+    /// Queues one entry; flushes the queue first if it is full.
+    pub(crate) fn push(&self, entry: &io_uring::squeue::Entry, kind: OpKind) -> io::Result<()> {
+        if self.closed.load(Acquire) {
+            return Err(io::Error::other("the runtime's I/O driver has shut down"));
+        }
+        self.push_raw(entry)?;
+        self.stats.submitted(kind);
+        if kind != OpKind::Cancel {
+            self.in_flight.fetch_add(1, Relaxed);
+        }
+        Ok(())
+    }
+
+    fn push_raw(&self, entry: &io_uring::squeue::Entry) -> io::Result<()> {
+        let _sq = self.sq.lock().unwrap();
+        loop {
+            // SAFETY: holding `sq` makes us the only producer of the submission queue; the
+            // entry's pointers stay valid because each points into an op cell the kernel holds a
+            // reference to (or to nothing, for polls and cancellations).
+            let pushed = unsafe { self.ring.submission_shared().push(entry) };
+            if pushed.is_ok() {
+                self.unsubmitted.fetch_add(1, Release);
+                return Ok(());
+            }
+            self.stats.sq_full_wait();
+            self.flush_full()?;
+        }
+    }
+
+    /// Submits a full queue (under `sq`); reaps if the kernel is holding completions back.
+    fn flush_full(&self) -> io::Result<()> {
+        match self.ring.submitter().submit() {
+            Ok(_) => Ok(()),
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EBUSY | libc::EAGAIN)) => {
+                self.reap();
+                Ok(())
+            }
+            Err(e) if e.raw_os_error() == Some(libc::EINTR) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Flushes pending submissions (a worker's maintenance, or before it sleeps elsewhere).
+    pub(crate) fn submit(&self) {
+        if self.unsubmitted.swap(0, AcqRel) > 0 {
+            let _ = self.ring.submitter().submit();
+        }
+    }
+
+    /// Submits what is pending and sleeps until a completion, a wake-up or `timeout`; then reaps.
+    pub(crate) fn park(&self, timeout: Option<Duration>) {
+        if !self.wake_armed.load(Acquire) {
+            let _ = self.arm_wake();
+        }
+        self.unsubmitted.store(0, Release);
+        let submitter = self.ring.submitter();
+        let _ = match timeout {
+            Some(Duration::ZERO) => submitter.submit(),
+            None => submitter.submit_and_wait(1),
+            Some(t) => {
+                let ts = types::Timespec::from(t);
+                submitter.submit_with_args(1, &types::SubmitArgs::new().timespec(&ts))
+            }
+        };
+        self.reap();
+    }
+
+    /// Dispatches every completion already in the ring, without a system call. Returns how many.
+    pub(crate) fn reap(&self) -> usize {
+        let Ok(_cq) = self.cq.try_lock() else {
+            return 0;
+        };
+        // SAFETY: holding `cq` makes us the only consumer of the completion queue.
+        let mut cq = unsafe { self.ring.completion_shared() };
+        self.count_overflow(cq.overflow());
+        let mut n = 0;
+        while let Some(entry) = cq.next() {
+            n += 1;
+            self.dispatch(entry.user_data(), Cqe::new(entry.result(), entry.flags()));
+            if n % 64 == 0 {
+                cq.sync();
+            }
+        }
+        drop(cq);
+        if n > 0 && self.cq_overflowed() {
+            // The kernel holds the completions that did not fit until asked to flush them.
+            self.stats.cq_overflowed(1);
+            let _ = self.ring.submitter().submit();
+        }
+        n
+    }
+
+    /// Whether the kernel flags completions held back for lack of room (`IORING_SQ_CQ_OVERFLOW`).
+    fn cq_overflowed(&self) -> bool {
+        let _sq = self.sq.lock().unwrap();
+        // SAFETY: holding `sq`; only the shared flags word is read.
+        unsafe { self.ring.submission_shared() }.cq_overflow()
+    }
+
+    fn count_overflow(&self, total: u32) {
+        let seen = self.overflow_seen.swap(total, Relaxed);
+        if total > seen {
+            self.stats.cq_overflowed(u64::from(total - seen));
+        }
+    }
+
+    fn dispatch(&self, user_data: u64, cqe: Cqe) {
+        match user_data {
+            WAKE_TOKEN => self.woken(),
+            CANCEL_TOKEN => self.stats.completed(OpKind::Cancel, cqe.result, None),
+            ptr => {
+                let header = NonNull::new(ptr as *mut OpHeader).expect("null user_data");
+                // SAFETY: every other `user_data` is an op cell submitted by `Op::submit`, whose
+                // kernel reference is released only by its final completion, dispatched here.
+                unsafe { OpHeader::complete(header, cqe, self) };
+            }
+        }
+    }
+
+    /// The eventfd poll fired: drain the counter and poll again.
+    fn woken(&self) {
+        let mut buf = [0u8; 8];
+        // SAFETY: reading 8 bytes into a local buffer from our own non-blocking eventfd.
+        unsafe { libc::read(self.wake_fd.as_raw_fd(), buf.as_mut_ptr().cast(), 8) };
+        self.wake_armed.store(false, Release);
+        let _ = self.arm_wake();
+    }
+
+    fn arm_wake(&self) -> io::Result<()> {
+        if self.wake_armed.swap(true, AcqRel) {
+            return Ok(());
+        }
+        let fd = types::Fd(self.wake_fd.as_raw_fd());
+        let entry = opcode::PollAdd::new(fd, libc::POLLIN as u32)
+            .build()
+            .user_data(WAKE_TOKEN);
+        self.push_raw(&entry).inspect_err(|_| self.wake_armed.store(false, Release))
+    }
+
+    /// Wakes a thread parked in [`Uring::park`].
+    pub(crate) fn unpark(&self) {
+        let one = 1u64.to_ne_bytes();
+        // SAFETY: writing 8 bytes from a local buffer to our own eventfd.
+        unsafe { libc::write(self.wake_fd.as_raw_fd(), one.as_ptr().cast(), 8) };
+    }
+
+    /// Asks the kernel to cancel the operation whose `user_data` is given (its op was dropped).
+    pub(crate) fn cancel(&self, user_data: u64) {
+        let entry = opcode::AsyncCancel::new(user_data)
+            .build()
+            .user_data(CANCEL_TOKEN);
+        let _ = self.push(&entry, OpKind::Cancel);
+    }
+
+    /// A final completion was dispatched.
+    pub(crate) fn op_finished(&self) {
+        self.in_flight.fetch_sub(1, Relaxed);
+    }
+
+    /// Operations submitted whose final completion has not been reaped.
+    pub(crate) fn in_flight(&self) -> usize {
+        self.in_flight.load(Relaxed)
+    }
+
+    /// Runtime shutdown: refuses new operations, cancels every one in flight and waits (up to
+    /// `limit`) until the kernel has given each back, so no buffer or descriptor is left behind.
+    pub(crate) fn drain(&self, limit: Duration) {
+        self.closed.store(true, Release);
+        let any = opcode::AsyncCancel2::new(types::CancelBuilder::any())
+            .build()
+            .user_data(CANCEL_TOKEN);
+        let _ = self.push_raw(&any);
+        let deadline = Instant::now() + limit;
+        while self.in_flight() > 0 && Instant::now() < deadline {
+            self.park(Some(Duration::from_millis(10)));
+        }
+    }
+}
+
+impl OpHeader {
+    /// Runs the completion function stored in the header.
+    ///
+    /// # Safety
+    /// As for the header's function: `header` is a submitted op cell still owned by the kernel.
+    unsafe fn complete(header: NonNull<OpHeader>, cqe: Cqe, ring: &Uring) {
+        // SAFETY: the caller guarantees the cell is alive; the header is its first field.
+        let f = unsafe { header.as_ref() }.complete_fn();
+        // SAFETY: `f` is the cell's own completion function (same contract).
+        unsafe { f(header, cqe, ring) }
+    }
+}
+
+fn check_features(ring: &IoUring) -> Result<(), String> {
+    let params = ring.params();
+    if !params.is_feature_nodrop() {
+        return Err("io_uring lacks IORING_FEAT_NODROP (kernel before 5.5)".into());
+    }
+    if !params.is_feature_ext_arg() {
+        return Err("io_uring lacks IORING_FEAT_EXT_ARG (kernel before 5.11)".into());
+    }
+    let mut probe = io_uring::Probe::new();
+    ring.submitter()
+        .register_probe(&mut probe)
+        .map_err(|e| format!("io_uring probe failed: {e}"))?;
+    match REQUIRED_OPCODES.iter().find(|(c, _)| !probe.is_supported(*c)) {
+        Some((_, name)) => Err(format!("io_uring lacks the {name} opcode")),
+        None => Ok(()),
+    }
+}
+
+fn eventfd() -> io::Result<OwnedFd> {
+    // SAFETY: plain system call; a non-negative result is a new descriptor we own.
+    let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just created and is owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}

@@ -1,0 +1,16 @@
+//! Stand-in for the I/O counters when the `telemetry` feature is off: every call is a no-op.
+
+use super::snapshot::IoMetrics;
+use crate::io::driver::OpKind;
+
+#[derive(Default)]
+pub(crate) struct IoStats;
+
+impl IoStats {
+    pub(crate) fn submitted(&self, _kind: OpKind) {}
+    pub(crate) fn completed(&self, _kind: OpKind, _res: i32, _latency_ns: Option<u64>) {}
+    pub(crate) fn sync_op(&self, _kind: OpKind, _res: Result<usize, ()>) {}
+    pub(crate) fn sq_full_wait(&self) {}
+    pub(crate) fn cq_overflowed(&self, _n: u64) {}
+    pub(crate) fn snapshot(&self, _into: &mut IoMetrics) {}
+}
