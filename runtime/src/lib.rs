@@ -36,6 +36,7 @@ pub mod macros;
 
 pub mod io;
 pub(crate) mod loom;
+pub mod net;
 pub mod runtime;
 pub mod sync;
 pub mod task;

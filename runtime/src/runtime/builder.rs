@@ -1,11 +1,11 @@
 //! `Builder`: configures and builds a [`Runtime`].
 
 use super::blocking::BlockingPool;
-use super::driver::Driver;
-use crate::io::driver::{IoBackendPreference, Selection};
 use super::config::{Callback, Config};
+use super::driver::Driver;
 use super::runtime::{Runtime, Scheduler};
 use super::scheduler::{self, current_thread, multi_thread};
+use crate::io::driver::{IoBackendPreference, Selection};
 use std::fmt;
 use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};

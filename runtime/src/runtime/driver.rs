@@ -13,9 +13,9 @@
 
 use super::park::{DriverWaker, Parker};
 use crate::io::driver::{IoDriver, IoHandle, Selection};
-use crate::runtime::metrics::IoMetrics;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use crate::loom::sync::Mutex;
+use crate::runtime::metrics::IoMetrics;
 use crate::time::TimerHandle;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

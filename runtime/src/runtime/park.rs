@@ -33,7 +33,9 @@ pub(crate) struct Parker {
 
 impl std::fmt::Debug for Parker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Parker").field("state", &self.state).finish_non_exhaustive()
+        f.debug_struct("Parker")
+            .field("state", &self.state)
+            .finish_non_exhaustive()
     }
 }
 
@@ -67,7 +69,10 @@ impl Parker {
             sleep(Some(Duration::ZERO));
             return true;
         }
-        match self.state.compare_exchange(EMPTY, PARKED_DRIVER, SeqCst, SeqCst) {
+        match self
+            .state
+            .compare_exchange(EMPTY, PARKED_DRIVER, SeqCst, SeqCst)
+        {
             Ok(_) => {}
             Err(NOTIFIED) => {
                 self.state.swap(EMPTY, SeqCst);

@@ -30,6 +30,55 @@ pub const FLAVORS: [(&str, MakeRuntime); 3] = [
     }),
 ];
 
+/// Builds a runtime of one flavor on one I/O backend; the io_uring flavors insist on io_uring
+/// (a fallback would silently test the poll backend twice).
+pub fn io_runtime(flavor: usize, backend: zokio::io::IoBackendPreference) -> Runtime {
+    use zokio::io::{IoBackend, IoBackendPreference};
+    let mut b = match flavor {
+        0 => Builder::new_current_thread(),
+        n => {
+            let mut b = Builder::new_multi_thread();
+            b.worker_threads(if n == 1 { 1 } else { 4 });
+            b
+        }
+    };
+    let rt = b.io_backend(backend).build().unwrap();
+    if backend == IoBackendPreference::IoUring {
+        let choice = rt.handle().io_backend();
+        assert_eq!(
+            choice.backend,
+            IoBackend::IoUring,
+            "io_uring unavailable: {}",
+            choice.reason
+        );
+    }
+    rt
+}
+
+/// Generates one `#[test]` per scheduler flavor and I/O backend for each listed function
+/// `fn name(rt: Runtime)`.
+#[macro_export]
+macro_rules! rt_io_test {
+    ($($name:ident),* $(,)?) => {
+        $crate::rt_io_test!(@mod uring_current_thread, 0, IoUring; $($name),*);
+        $crate::rt_io_test!(@mod uring_multi_thread_1, 1, IoUring; $($name),*);
+        $crate::rt_io_test!(@mod uring_multi_thread_4, 4, IoUring; $($name),*);
+        $crate::rt_io_test!(@mod poll_current_thread, 0, Poll; $($name),*);
+        $crate::rt_io_test!(@mod poll_multi_thread_1, 1, Poll; $($name),*);
+        $crate::rt_io_test!(@mod poll_multi_thread_4, 4, Poll; $($name),*);
+    };
+    (@mod $m:ident, $flavor:expr, $backend:ident; $($name:ident),*) => {
+        mod $m {
+            $( #[test] fn $name() {
+                super::$name(super::support::io_runtime(
+                    $flavor,
+                    zokio::io::IoBackendPreference::$backend,
+                ))
+            } )*
+        }
+    };
+}
+
 /// Generates one `#[test]` per flavor for each listed function `fn name(rt: Runtime)`.
 #[macro_export]
 macro_rules! rt_test {

@@ -9,8 +9,8 @@ mod registration;
 #[cfg(target_os = "linux")]
 pub(crate) mod uring;
 
-pub use backend::{IoBackend, IoBackendChoice, IoBackendPreference};
 pub(crate) use backend::Selection;
+pub use backend::{IoBackend, IoBackendChoice, IoBackendPreference};
 pub(crate) use driver::{IoDriver, IoHandle};
 pub use op_kind::OpKind;
 pub(crate) use registration::{Direction, Registration};

@@ -28,7 +28,9 @@ enum Inner {
         io: Arc<ScheduledIo>,
     },
     #[cfg(target_os = "linux")]
-    Uring { sides: [Mutex<UringSide>; 2] },
+    Uring {
+        sides: [Mutex<UringSide>; 2],
+    },
 }
 
 #[cfg(target_os = "linux")]
@@ -51,8 +53,8 @@ const NO_RUNTIME: &str = "there is no zokio runtime here: I/O objects must be cr
 impl Registration {
     /// Registers `fd` with the current runtime's driver.
     pub(crate) fn new(fd: RawFd) -> io::Result<Registration> {
-        let handle = crate::runtime::context::io_handle()
-            .ok_or_else(|| io::Error::other(NO_RUNTIME))?;
+        let handle =
+            crate::runtime::context::io_handle().ok_or_else(|| io::Error::other(NO_RUNTIME))?;
         Registration::with_handle(handle, fd)
     }
 
@@ -94,7 +96,9 @@ impl Registration {
         match (&self.inner, ready) {
             (Inner::Poll { io, .. }, Ready::Poll(ev)) => io.clear(ev),
             #[cfg(target_os = "linux")]
-            (Inner::Uring { sides }, Ready::Uring) => sides[dir as usize].lock().unwrap().ready = false,
+            (Inner::Uring { sides }, Ready::Uring) => {
+                sides[dir as usize].lock().unwrap().ready = false
+            }
             _ => {}
         }
     }

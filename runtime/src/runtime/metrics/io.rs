@@ -48,7 +48,11 @@ impl IoStats {
     /// A non-blocking system call done in place of a submission (readiness backends).
     pub(crate) fn sync_op(&self, kind: OpKind, res: Result<usize, ()>) {
         self.submitted(kind);
-        self.completed(kind, res.map_or(-1, |n| n.min(i32::MAX as usize) as i32), None);
+        self.completed(
+            kind,
+            res.map_or(-1, |n| n.min(i32::MAX as usize) as i32),
+            None,
+        );
     }
 
     pub(crate) fn sq_full_wait(&self) {

@@ -20,8 +20,8 @@ mod worker;
 mod worker;
 
 pub use histogram::{bucket_of, bucket_range_ns, POLL_BUCKETS};
-pub use snapshot::{IoMetrics, IoOpMetrics, PoolMetrics, RuntimeMetrics, WorkerMetrics};
 pub(crate) use io::IoStats;
+pub use snapshot::{IoMetrics, IoOpMetrics, PoolMetrics, RuntimeMetrics, WorkerMetrics};
 pub(crate) use worker::{WorkerBlock, WorkerStats};
 
 /// Whether this build counts anything (the `telemetry` feature).

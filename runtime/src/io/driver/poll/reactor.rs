@@ -118,7 +118,15 @@ impl Reactor {
 
     /// Runtime shutdown: wakes every waiting task so it sees the error.
     pub(crate) fn shutdown(&self) {
-        let all: Vec<_> = self.sources.lock().unwrap().entries.iter().flatten().cloned().collect();
+        let all: Vec<_> = self
+            .sources
+            .lock()
+            .unwrap()
+            .entries
+            .iter()
+            .flatten()
+            .cloned()
+            .collect();
         all.iter().for_each(|io| io.wake_all());
     }
 }

@@ -66,7 +66,11 @@ impl ScheduledIo {
         let reader = (bits & Direction::Read.mask() != 0).then(|| w.reader.take());
         let writer = (bits & Direction::Write.mask() != 0).then(|| w.writer.take());
         drop(w);
-        reader.flatten().into_iter().chain(writer.flatten()).for_each(Waker::wake);
+        reader
+            .flatten()
+            .into_iter()
+            .chain(writer.flatten())
+            .for_each(Waker::wake);
     }
 
     fn event(&self, dir: Direction) -> Option<ReadyEvent> {
@@ -103,11 +107,9 @@ impl ScheduledIo {
     pub(crate) fn clear(&self, ev: ReadyEvent) {
         // Closed and error states stay: they do not go away.
         let clear = ev.bits & (READABLE | WRITABLE);
-        let _ = self
-            .readiness
-            .fetch_update(AcqRel, Acquire, |cur| {
-                (cur & !BITS == ev.tick).then_some(cur & !clear)
-            });
+        let _ = self.readiness.fetch_update(AcqRel, Acquire, |cur| {
+            (cur & !BITS == ev.tick).then_some(cur & !clear)
+        });
     }
 
     /// Wakes everyone (the driver is shutting down, or the source deregistered).

@@ -227,6 +227,18 @@ impl<T: OpData> Op<T> {
     }
 }
 
+impl<T: OpData> Op<T> {
+    /// Lets the operation run to completion without anyone waiting (a write-behind send whose
+    /// stream was dropped): no cancellation; the data is freed with the last completion.
+    pub(crate) fn detach(mut self) {
+        if let Some(cell) = self.cell.take() {
+            let mut slot = cell.slot.lock().unwrap();
+            slot.orphaned = true;
+            slot.waker = None;
+        }
+    }
+}
+
 impl<T: OpData> Drop for Op<T> {
     fn drop(&mut self) {
         let Some(cell) = self.cell.take() else {
@@ -234,7 +246,12 @@ impl<T: OpData> Drop for Op<T> {
         };
         let mut slot = cell.slot.lock().unwrap();
         // Completions recorded but never taken: let the data release what they made.
-        let queued: Vec<Cqe> = slot.first.take().into_iter().chain(slot.rest.drain(..)).collect();
+        let queued: Vec<Cqe> = slot
+            .first
+            .take()
+            .into_iter()
+            .chain(slot.rest.drain(..))
+            .collect();
         if let Some(d) = slot.data.as_mut() {
             queued.into_iter().for_each(|c| d.orphaned(c));
         }

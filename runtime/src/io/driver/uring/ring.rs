@@ -91,7 +91,9 @@ impl Uring {
             closed: AtomicBool::new(false),
             stats: IoStats::default(),
         };
-        uring.arm_wake().map_err(|e| format!("io_uring wake-up poll failed: {e}"))?;
+        uring
+            .arm_wake()
+            .map_err(|e| format!("io_uring wake-up poll failed: {e}"))?;
         Ok(uring)
     }
 
@@ -240,7 +242,8 @@ impl Uring {
         let entry = opcode::PollAdd::new(fd, libc::POLLIN as u32)
             .build()
             .user_data(WAKE_TOKEN);
-        self.push_raw(&entry).inspect_err(|_| self.wake_armed.store(false, Release))
+        self.push_raw(&entry)
+            .inspect_err(|_| self.wake_armed.store(false, Release))
     }
 
     /// Wakes a thread parked in [`Uring::park`].
@@ -308,7 +311,10 @@ fn check_features(ring: &IoUring) -> Result<(), String> {
     ring.submitter()
         .register_probe(&mut probe)
         .map_err(|e| format!("io_uring probe failed: {e}"))?;
-    match REQUIRED_OPCODES.iter().find(|(c, _)| !probe.is_supported(*c)) {
+    match REQUIRED_OPCODES
+        .iter()
+        .find(|(c, _)| !probe.is_supported(*c))
+    {
         Some((_, name)) => Err(format!("io_uring lacks the {name} opcode")),
         None => Ok(()),
     }

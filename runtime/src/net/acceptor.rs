@@ -1,0 +1,135 @@
+//! [`Acceptor`]: a listening socket's accept loop over either backend. On io_uring one `ACCEPT`
+//! stays in flight in the listener itself, so an `accept()` future dropped mid-wait loses no
+//! connection: the next call takes it. An accept that completes after the listener is gone
+//! closes the descriptor it made.
+
+use super::io_source::IoSource;
+use crate::io::driver::uring::{Cqe, Op, OpData};
+use crate::io::driver::{Direction, IoHandle, OpKind};
+use io_uring::{opcode, types};
+use socket2::SockAddr;
+use std::io;
+use std::mem::{size_of, zeroed};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::{Arc, Mutex};
+use std::task::{ready, Context, Poll};
+
+const FLAGS: i32 = libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
+
+struct AcceptData {
+    _fd: Arc<OwnedFd>,
+    addr: Box<(libc::sockaddr_storage, libc::socklen_t)>,
+}
+
+impl OpData for AcceptData {
+    fn orphaned(&mut self, cqe: Cqe) {
+        if cqe.result >= 0 {
+            // SAFETY: a successful accept returned a descriptor nobody else owns.
+            drop(unsafe { OwnedFd::from_raw_fd(cqe.result) });
+        }
+    }
+}
+
+/// The accepting side of a listener.
+pub(crate) struct Acceptor {
+    pending: Mutex<Option<Op<AcceptData>>>,
+    src: IoSource,
+}
+
+impl Acceptor {
+    pub(crate) fn new(fd: OwnedFd) -> io::Result<Acceptor> {
+        Ok(Acceptor {
+            pending: Mutex::new(None),
+            src: IoSource::new(fd)?,
+        })
+    }
+
+    pub(crate) fn source(&self) -> &IoSource {
+        &self.src
+    }
+
+    /// The descriptor, deregistered (fails while an accept is in flight in io_uring).
+    pub(crate) fn into_fd(self) -> io::Result<OwnedFd> {
+        drop(self.pending.into_inner().unwrap());
+        self.src.into_fd()
+    }
+
+    /// The next connection: its non-blocking descriptor and the peer's address.
+    pub(crate) fn poll_accept(
+        &self,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<(OwnedFd, SockAddr)>> {
+        match self.src.handle() {
+            IoHandle::Uring(ring) => self.poll_native(ring, cx),
+            IoHandle::Poll(_) => {
+                let res = ready!(self
+                    .src
+                    .poll_io(cx, Direction::Read, || accept4(self.src.fd())));
+                self.src
+                    .handle()
+                    .stats()
+                    .sync_op(OpKind::Accept, res.as_ref().map(|_| 0).map_err(|_| ()));
+                Poll::Ready(res)
+            }
+        }
+    }
+
+    fn poll_native(
+        &self,
+        ring: &Arc<crate::io::driver::uring::Uring>,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<(OwnedFd, SockAddr)>> {
+        let mut pending = self.pending.lock().unwrap();
+        if pending.is_none() {
+            *pending = Some(self.submit(ring)?);
+        }
+        let (cqe, data) = ready!(pending.as_mut().expect("set above").poll_complete(cx));
+        *pending = None;
+        let fd = cqe.into_result()? as i32;
+        // SAFETY: a successful accept returned a descriptor nobody else owns.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let (storage, len) = *data.addr;
+        // SAFETY: the kernel filled `storage` with an address of `len` bytes.
+        Poll::Ready(Ok((fd, unsafe { SockAddr::new(storage, len) })))
+    }
+
+    fn submit(&self, ring: &Arc<crate::io::driver::uring::Uring>) -> io::Result<Op<AcceptData>> {
+        let data = AcceptData {
+            _fd: self.src.shared_fd().clone(),
+            // SAFETY: all-zero is a valid `sockaddr_storage`.
+            addr: Box::new((
+                unsafe { zeroed() },
+                size_of::<libc::sockaddr_storage>() as _,
+            )),
+        };
+        let fd = types::Fd(self.src.fd());
+        Op::submit(ring, OpKind::Accept, data, |d| {
+            let (storage, len) = &mut *d.addr;
+            opcode::Accept::new(fd, (storage as *mut libc::sockaddr_storage).cast(), len)
+                .flags(FLAGS)
+                .build()
+        })
+    }
+}
+
+fn accept4(fd: i32) -> io::Result<(OwnedFd, SockAddr)> {
+    // SAFETY: `try_init` hands us storage and a length to fill, which `accept4` does.
+    let (fd, addr) = unsafe {
+        SockAddr::try_init(|storage, len| {
+            let n = libc::accept4(fd, storage.cast(), len, FLAGS);
+            if n < 0 {
+                Err(io::Error::last_os_error())
+            } else {
+                Ok(n)
+            }
+        })
+    }?;
+    // SAFETY: a successful accept returned a descriptor nobody else owns.
+    Ok((unsafe { OwnedFd::from_raw_fd(fd) }, addr))
+}
+
+impl AsRawFd for Acceptor {
+    fn as_raw_fd(&self) -> i32 {
+        self.src.fd()
+    }
+}

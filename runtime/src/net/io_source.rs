@@ -1,0 +1,155 @@
+//! [`IoSource`]: a non-blocking descriptor registered with the runtime's I/O driver, and the
+//! readiness-based system calls every socket type shares.
+
+use crate::io::driver::{Direction, IoHandle, OpKind, Registration};
+use crate::io::ReadBuf;
+use std::io::{self, IoSlice};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+
+/// A registered descriptor. The registration is dropped (deregistered) before the descriptor is
+/// closed; the descriptor is shared so operations in flight in io_uring keep it open.
+pub(crate) struct IoSource {
+    reg: Registration,
+    fd: Arc<OwnedFd>,
+}
+
+impl IoSource {
+    /// Registers `fd` (already non-blocking) with the current runtime.
+    pub(crate) fn new(fd: OwnedFd) -> io::Result<IoSource> {
+        let reg = Registration::new(fd.as_raw_fd())?;
+        Ok(IoSource {
+            reg,
+            fd: Arc::new(fd),
+        })
+    }
+
+    pub(crate) fn fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+
+    pub(crate) fn shared_fd(&self) -> &Arc<OwnedFd> {
+        &self.fd
+    }
+
+    pub(crate) fn handle(&self) -> &IoHandle {
+        self.reg.handle()
+    }
+
+    pub(crate) fn registration(&self) -> &Registration {
+        &self.reg
+    }
+
+    /// Gives the descriptor back (deregistered), if no operation in flight still holds it.
+    pub(crate) fn into_fd(self) -> io::Result<OwnedFd> {
+        let IoSource { reg, fd } = self;
+        drop(reg);
+        Arc::try_unwrap(fd)
+            .map_err(|_| io::Error::other("the socket still has an io_uring operation in flight"))
+    }
+
+    /// Awaits readiness for `dir` and runs `f` until it does not block.
+    pub(crate) async fn async_io<R>(
+        &self,
+        dir: Direction,
+        f: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.reg.async_io(dir, f).await
+    }
+
+    /// Polls readiness for `dir` and runs `f` until it does not block.
+    pub(crate) fn poll_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        f: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.reg.poll_io(cx, dir, f)
+    }
+
+    /// Waits until `dir` may be ready (for `readable()`/`writable()`).
+    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Result<()>> {
+        self.reg.poll_ready(cx, dir).map(|_| Ok(()))
+    }
+
+    /// Runs the non-blocking call `f` once, without waiting for readiness.
+    pub(crate) fn try_io<R>(&self, f: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
+        f()
+    }
+
+    /// Reads what is available into `buf` (readiness path).
+    pub(crate) fn poll_read(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let fd = self.fd();
+        let n = ready!(self
+            .reg
+            .poll_counted(cx, Direction::Read, OpKind::Read, || read_fd(fd, buf)))?;
+        // SAFETY: `read_fd` wrote `n` bytes into the unfilled part.
+        unsafe { buf.assume_init(n) };
+        buf.advance(n);
+        Poll::Ready(Ok(()))
+    }
+
+    /// Writes from `buf` (readiness path).
+    pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let fd = self.fd();
+        self.reg
+            .poll_counted(cx, Direction::Write, OpKind::Write, || write_fd(fd, buf))
+    }
+
+    /// Writes from several buffers (readiness path).
+    pub(crate) fn poll_write_vectored(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let fd = self.fd();
+        self.reg
+            .poll_counted(cx, Direction::Write, OpKind::Writev, || writev_fd(fd, bufs))
+    }
+}
+
+/// `read(2)` into the unfilled part of `buf`; the caller marks the bytes filled.
+pub(crate) fn read_fd(fd: RawFd, buf: &mut ReadBuf<'_>) -> io::Result<usize> {
+    // SAFETY: the kernel only writes initialized bytes into the slice.
+    let dst = unsafe { buf.unfilled_mut() };
+    // SAFETY: `dst` is valid for writes of its length for the duration of the call.
+    let n = unsafe { libc::read(fd, dst.as_mut_ptr().cast(), dst.len()) };
+    cvt(n)
+}
+
+/// `send(2)` with `MSG_NOSIGNAL` (a closed peer gives `BrokenPipe`, not SIGPIPE); falls back to
+/// `write(2)` for descriptors that are not sockets.
+pub(crate) fn write_fd(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
+    // SAFETY: `buf` is valid for reads of its length for the duration of the call.
+    let n = unsafe { libc::send(fd, buf.as_ptr().cast(), buf.len(), libc::MSG_NOSIGNAL) };
+    match cvt(n) {
+        Err(e) if e.raw_os_error() == Some(libc::ENOTSOCK) => {
+            // SAFETY: as above.
+            cvt(unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) })
+        }
+        res => res,
+    }
+}
+
+/// `sendmsg(2)` of several buffers with `MSG_NOSIGNAL`.
+pub(crate) fn writev_fd(fd: RawFd, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+    // SAFETY: an all-zero msghdr is a valid empty message.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = bufs.as_ptr() as *mut libc::iovec;
+    msg.msg_iovlen = bufs.len().min(1024) as _;
+    // SAFETY: `IoSlice` is ABI-compatible with `iovec`; the slices outlive the call.
+    cvt(unsafe { libc::sendmsg(fd, &msg, libc::MSG_NOSIGNAL) })
+}
+
+pub(crate) fn cvt(n: isize) -> io::Result<usize> {
+    if n < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(n as usize)
+    }
+}

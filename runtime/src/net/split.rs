@@ -1,0 +1,336 @@
+//! What every stream type shares: the trait impls delegating to its `poll_*_priv` methods, the
+//! borrowed and owned halves of `split`/`into_split`, and the owned-buffer helpers.
+
+use crate::io::ReadBuf;
+use std::future::poll_fn;
+use std::io;
+use std::task::{ready, Context, Poll};
+
+/// Reads into `buf`'s spare capacity with `read`; returns the count and the buffer.
+pub(crate) async fn read_owned(
+    mut buf: Vec<u8>,
+    mut read: impl FnMut(&mut Context<'_>, &mut ReadBuf<'_>) -> Poll<io::Result<()>>,
+) -> (io::Result<usize>, Vec<u8>) {
+    if buf.capacity() == buf.len() {
+        buf.reserve(8 * 1024);
+    }
+    let len = buf.len();
+    let res = poll_fn(|cx| {
+        let mut rb = ReadBuf::uninit(buf.spare_capacity_mut());
+        ready!(read(cx, &mut rb))?;
+        Poll::Ready(Ok(rb.filled().len()))
+    })
+    .await;
+    if let Ok(n) = res {
+        // SAFETY: `n` bytes of the spare capacity were filled (initialized) by the read.
+        unsafe { buf.set_len(len + n) };
+    }
+    (res, buf)
+}
+
+/// Writes all of `buf` with `write`, then flushes.
+pub(crate) async fn write_all(
+    buf: &[u8],
+    mut write: impl FnMut(&mut Context<'_>, &[u8]) -> Poll<io::Result<usize>>,
+    mut flush: impl FnMut(&mut Context<'_>) -> Poll<io::Result<()>>,
+) -> io::Result<()> {
+    let mut off = 0;
+    while off < buf.len() {
+        match poll_fn(|cx| write(cx, &buf[off..])).await? {
+            0 => return Err(io::ErrorKind::WriteZero.into()),
+            n => off += n,
+        }
+    }
+    poll_fn(|cx| flush(cx)).await
+}
+
+/// Implements zokio's, futures-io's and (with `tokio-compat`) tokio's I/O traits for a stream
+/// type with `poll_{read,write,write_vectored,flush,shutdown}_priv(&self, ..)` methods, for the
+/// type itself and for any wrapper that derefs to it (`$wrap<$t>` forms are given explicitly).
+macro_rules! stream_impls {
+    ($t:ty) => {
+        impl $crate::io::AsyncRead for $t {
+            fn poll_read(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                buf: &mut $crate::io::ReadBuf<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
+                self.poll_read_priv(cx, buf)
+            }
+        }
+
+        impl $crate::io::AsyncWrite for $t {
+            fn poll_write(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                buf: &[u8],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                self.poll_write_priv(cx, buf)
+            }
+
+            fn poll_write_vectored(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                bufs: &[::std::io::IoSlice<'_>],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                self.poll_write_vectored_priv(cx, bufs)
+            }
+
+            fn is_write_vectored(&self) -> bool {
+                true
+            }
+
+            fn poll_flush(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
+                self.poll_flush_priv(cx)
+            }
+
+            fn poll_shutdown(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
+                self.poll_shutdown_priv(cx)
+            }
+        }
+
+        impl ::futures_io::AsyncRead for $t {
+            fn poll_read(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                buf: &mut [u8],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                let mut rb = $crate::io::ReadBuf::new(buf);
+                ::std::task::ready!(self.poll_read_priv(cx, &mut rb))?;
+                ::std::task::Poll::Ready(Ok(rb.filled().len()))
+            }
+        }
+
+        impl ::futures_io::AsyncWrite for $t {
+            fn poll_write(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                buf: &[u8],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                self.poll_write_priv(cx, buf)
+            }
+
+            fn poll_flush(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
+                self.poll_flush_priv(cx)
+            }
+
+            fn poll_close(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
+                self.poll_shutdown_priv(cx)
+            }
+        }
+
+        #[cfg(feature = "tokio-compat")]
+        impl ::tokio::io::AsyncRead for $t {
+            fn poll_read(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                buf: &mut ::tokio::io::ReadBuf<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
+                // SAFETY: zokio's reader only writes initialized bytes into the unfilled part.
+                let unfilled = unsafe { buf.unfilled_mut() };
+                let mut rb = $crate::io::ReadBuf::uninit(unfilled);
+                ::std::task::ready!(self.poll_read_priv(cx, &mut rb))?;
+                let n = rb.filled().len();
+                // SAFETY: the first `n` unfilled bytes were just written.
+                unsafe { buf.assume_init(n) };
+                buf.advance(n);
+                ::std::task::Poll::Ready(Ok(()))
+            }
+        }
+
+        #[cfg(feature = "tokio-compat")]
+        impl ::tokio::io::AsyncWrite for $t {
+            fn poll_write(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                buf: &[u8],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                self.poll_write_priv(cx, buf)
+            }
+
+            fn poll_flush(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
+                self.poll_flush_priv(cx)
+            }
+
+            fn poll_shutdown(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
+                self.poll_shutdown_priv(cx)
+            }
+        }
+    };
+}
+pub(crate) use stream_impls;
+
+/// Defines `ReadHalf`, `WriteHalf`, `OwnedReadHalf`, `OwnedWriteHalf` and `ReuniteError` for a
+/// stream type in the calling module.
+macro_rules! stream_halves {
+    ($t:ident) => {
+        /// The read half of a stream split by reference.
+        #[derive(Debug)]
+        pub struct ReadHalf<'a>(&'a $t);
+
+        /// The write half of a stream split by reference.
+        #[derive(Debug)]
+        pub struct WriteHalf<'a>(&'a $t);
+
+        /// The owned read half of a stream.
+        #[derive(Debug)]
+        pub struct OwnedReadHalf(::std::sync::Arc<$t>);
+
+        /// The owned write half of a stream; dropping it shuts the write direction down.
+        #[derive(Debug)]
+        pub struct OwnedWriteHalf {
+            inner: ::std::sync::Arc<$t>,
+            shutdown_on_drop: bool,
+        }
+
+        /// The halves given to `reunite` came from different streams.
+        #[derive(Debug)]
+        pub struct ReuniteError(pub OwnedReadHalf, pub OwnedWriteHalf);
+
+        impl ::std::fmt::Display for ReuniteError {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str("tried to reunite halves that are not from the same socket")
+            }
+        }
+
+        impl ::std::error::Error for ReuniteError {}
+
+        impl OwnedReadHalf {
+            /// Puts the stream back together; fails if `other` came from another stream.
+            pub fn reunite(self, other: OwnedWriteHalf) -> Result<$t, ReuniteError> {
+                if !::std::sync::Arc::ptr_eq(&self.0, &other.inner) {
+                    return Err(ReuniteError(self, other));
+                }
+                let mut other = other;
+                other.shutdown_on_drop = false;
+                let inner = other.inner.clone();
+                drop(other);
+                drop(self);
+                Ok(::std::sync::Arc::try_unwrap(inner).expect("both halves were given back"))
+            }
+        }
+
+        impl OwnedWriteHalf {
+            /// Drops the half without shutting the write direction down.
+            pub fn forget(mut self) {
+                self.shutdown_on_drop = false;
+            }
+        }
+
+        impl Drop for OwnedWriteHalf {
+            fn drop(&mut self) {
+                if self.shutdown_on_drop {
+                    let _ = self.inner.shutdown_std(::std::net::Shutdown::Write);
+                }
+            }
+        }
+
+        impl AsRef<$t> for ReadHalf<'_> {
+            fn as_ref(&self) -> &$t {
+                self.0
+            }
+        }
+
+        impl AsRef<$t> for WriteHalf<'_> {
+            fn as_ref(&self) -> &$t {
+                self.0
+            }
+        }
+
+        impl AsRef<$t> for OwnedReadHalf {
+            fn as_ref(&self) -> &$t {
+                &self.0
+            }
+        }
+
+        impl AsRef<$t> for OwnedWriteHalf {
+            fn as_ref(&self) -> &$t {
+                &self.inner
+            }
+        }
+
+        impl $crate::io::AsyncRead for ReadHalf<'_> {
+            fn poll_read(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                buf: &mut $crate::io::ReadBuf<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
+                self.0.poll_read_priv(cx, buf)
+            }
+        }
+
+        impl $crate::io::AsyncRead for OwnedReadHalf {
+            fn poll_read(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                buf: &mut $crate::io::ReadBuf<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
+                self.0.poll_read_priv(cx, buf)
+            }
+        }
+
+        $crate::net::split::half_write_impl!(WriteHalf<'_>, $t);
+        $crate::net::split::half_write_impl!(OwnedWriteHalf, $t);
+    };
+}
+pub(crate) use stream_halves;
+
+/// `AsyncWrite` for a half, given how to reach the stream.
+macro_rules! half_write_impl {
+    ($half:ty, $t:ty) => {
+        impl $crate::io::AsyncWrite for $half {
+            fn poll_write(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                buf: &[u8],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                AsRef::<$t>::as_ref(&*self).poll_write_priv(cx, buf)
+            }
+
+            fn poll_write_vectored(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                bufs: &[::std::io::IoSlice<'_>],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                AsRef::<$t>::as_ref(&*self).poll_write_vectored_priv(cx, bufs)
+            }
+
+            fn is_write_vectored(&self) -> bool {
+                true
+            }
+
+            fn poll_flush(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
+                AsRef::<$t>::as_ref(&*self).poll_flush_priv(cx)
+            }
+
+            fn poll_shutdown(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
+                AsRef::<$t>::as_ref(&*self).poll_shutdown_priv(cx)
+            }
+        }
+    };
+}
+pub(crate) use half_write_impl;

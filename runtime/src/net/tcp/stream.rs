@@ -1,0 +1,272 @@
+//! [`TcpStream`]: a TCP connection.
+
+use crate::io::driver::Direction;
+use crate::io::ReadBuf;
+use crate::net::addr::{each_addr, ToSocketAddrs};
+use crate::net::stream_core::StreamCore;
+use socket2::{Domain, Protocol, SockRef, Socket, Type};
+use std::fmt;
+use std::io::{self, IoSlice};
+use std::net::{Shutdown, SocketAddr};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+/// A TCP connection, read and written through [`AsyncRead`] and [`AsyncWrite`] (and their
+/// extension traits).
+///
+/// It implements [`AsyncRead`](crate::io::AsyncRead) and [`AsyncWrite`](crate::io::AsyncWrite).
+/// On io_uring, writes are accepted into the stream's buffer and sent in the background; the
+/// next write, [`flush`](crate::io::AsyncWriteExt::flush) or
+/// [`shutdown`](crate::io::AsyncWriteExt::shutdown) waits for them and reports their errors.
+pub struct TcpStream {
+    core: StreamCore,
+}
+
+impl TcpStream {
+    /// Connects to `addr`, trying each resolved address in turn.
+    pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
+        each_addr(addr, TcpStream::connect_one).await
+    }
+
+    async fn connect_one(addr: SocketAddr) -> io::Result<TcpStream> {
+        let socket = Socket::new(
+            Domain::for_address(addr),
+            Type::STREAM.nonblocking().cloexec(),
+            Some(Protocol::TCP),
+        )?;
+        TcpStream::connect_socket(socket, addr).await
+    }
+
+    /// Connects a fresh non-blocking socket and waits for the handshake.
+    pub(crate) async fn connect_socket(socket: Socket, addr: SocketAddr) -> io::Result<TcpStream> {
+        match socket.connect(&addr.into()) {
+            Ok(()) => {}
+            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+            Err(e) => return Err(e),
+        }
+        let stream = TcpStream::from_fd(socket.into())?;
+        stream.core.ready(Direction::Write).await?;
+        let res = match stream.sock().take_error()? {
+            Some(e) => Err(e),
+            None => Ok(()),
+        };
+        let stats = stream.core.source().handle().stats();
+        stats.sync_op(
+            crate::io::OpKind::Connect,
+            res.as_ref().map(|_| 0).map_err(|_| ()),
+        );
+        res.map(|()| stream)
+    }
+
+    pub(crate) fn from_fd(fd: OwnedFd) -> io::Result<TcpStream> {
+        Ok(TcpStream {
+            core: StreamCore::new(fd)?,
+        })
+    }
+
+    /// Takes a stream from the standard library (it is switched to non-blocking mode).
+    pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+        stream.set_nonblocking(true)?;
+        TcpStream::from_fd(stream.into())
+    }
+
+    /// Gives the stream back to the standard library (in non-blocking mode). Fails while an
+    /// io_uring operation still holds the socket.
+    pub fn into_std(self) -> io::Result<std::net::TcpStream> {
+        Ok(self.core.into_fd()?.into())
+    }
+
+    /// The local address of the connection.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.sock().local_addr()?.as_socket().ok_or_else(not_ip)
+    }
+
+    /// The peer's address.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.sock().peer_addr()?.as_socket().ok_or_else(not_ip)
+    }
+
+    /// Whether `TCP_NODELAY` (no Nagle delay) is set.
+    pub fn nodelay(&self) -> io::Result<bool> {
+        self.sock().nodelay()
+    }
+
+    /// Sets `TCP_NODELAY`: small writes go out at once instead of being coalesced.
+    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        self.sock().set_nodelay(nodelay)
+    }
+
+    /// The `SO_LINGER` option.
+    pub fn linger(&self) -> io::Result<Option<Duration>> {
+        self.sock().linger()
+    }
+
+    /// Sets `SO_LINGER`; `Some(0)` makes closing the socket reset the connection.
+    pub fn set_linger(&self, dur: Option<Duration>) -> io::Result<()> {
+        self.sock().set_linger(dur)
+    }
+
+    /// The `IP_TTL` option.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.sock().ttl()
+    }
+
+    /// Sets the `IP_TTL` option.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.sock().set_ttl(ttl)
+    }
+
+    /// Takes the socket's pending error (`SO_ERROR`).
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.sock().take_error()
+    }
+
+    /// Waits until the stream may be readable.
+    pub async fn readable(&self) -> io::Result<()> {
+        self.core.ready(Direction::Read).await
+    }
+
+    /// Waits until the stream may be writable.
+    pub async fn writable(&self) -> io::Result<()> {
+        self.core.ready(Direction::Write).await
+    }
+
+    /// Reads what is available without waiting; `WouldBlock` if nothing is.
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        let fd = self.as_raw_fd();
+        self.core.source().try_io(|| {
+            // SAFETY: `buf` is valid for writes of its length.
+            crate::net::io_source::cvt(unsafe {
+                libc::read(fd, buf.as_mut_ptr().cast(), buf.len())
+            })
+        })
+    }
+
+    /// Writes what fits without waiting; `WouldBlock` if nothing does.
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        let fd = self.as_raw_fd();
+        self.core
+            .source()
+            .try_io(|| crate::net::io_source::write_fd(fd, buf))
+    }
+
+    /// Reads without consuming: the bytes stay for the next read.
+    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        let fd = self.as_raw_fd();
+        self.core
+            .source()
+            .async_io(Direction::Read, || {
+                // SAFETY: `buf` is valid for writes of its length.
+                let n =
+                    unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), libc::MSG_PEEK) };
+                crate::net::io_source::cvt(n)
+            })
+            .await
+    }
+
+    /// Reads into the spare capacity of an owned buffer (8 KiB is reserved if it has none) and
+    /// returns the result with the buffer, the bytes read appended to it.
+    pub async fn read_owned(&self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
+        crate::net::split::read_owned(buf, |cx, rb| self.poll_read_priv(cx, rb)).await
+    }
+
+    /// Writes the whole owned buffer, waits until it is sent, and returns the buffer.
+    pub async fn write_all_owned(&self, buf: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
+        let res = crate::net::split::write_all(
+            &buf,
+            |cx, b| self.poll_write_priv(cx, b),
+            |cx| self.poll_flush_priv(cx),
+        )
+        .await;
+        (res, buf)
+    }
+
+    /// Splits into a read half and a write half that borrow the stream.
+    pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
+        (ReadHalf(self), WriteHalf(self))
+    }
+
+    /// Splits into owned halves that can move to different tasks; [`OwnedReadHalf::reunite`]
+    /// puts them back together. Dropping the write half shuts the write direction down.
+    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+        let arc = std::sync::Arc::new(self);
+        (
+            OwnedReadHalf(arc.clone()),
+            OwnedWriteHalf {
+                inner: arc,
+                shutdown_on_drop: true,
+            },
+        )
+    }
+
+    fn sock(&self) -> SockRef<'_> {
+        SockRef::from(self)
+    }
+
+    pub(crate) fn poll_read_priv(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        self.core.poll_read(cx, buf)
+    }
+
+    pub(crate) fn poll_write_priv(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.core.poll_write(cx, buf)
+    }
+
+    pub(crate) fn poll_write_vectored_priv(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.core.poll_write_vectored(cx, bufs)
+    }
+
+    pub(crate) fn poll_flush_priv(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.core.poll_flush(cx)
+    }
+
+    pub(crate) fn poll_shutdown_priv(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.core.poll_shutdown(cx)
+    }
+
+    pub(crate) fn shutdown_std(&self, how: Shutdown) -> io::Result<()> {
+        self.core.shutdown(how)
+    }
+}
+
+fn not_ip() -> io::Error {
+    io::Error::other("socket address is not an IP address")
+}
+
+crate::net::split::stream_impls!(TcpStream);
+crate::net::split::stream_halves!(TcpStream);
+
+impl AsRawFd for TcpStream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.core.source().fd()
+    }
+}
+
+impl AsFd for TcpStream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        // SAFETY: the descriptor stays open as long as `self` is borrowed.
+        unsafe { BorrowedFd::borrow_raw(self.as_raw_fd()) }
+    }
+}
+
+impl fmt::Debug for TcpStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpStream")
+            .field("local", &self.local_addr().ok())
+            .field("peer", &self.peer_addr().ok())
+            .field("fd", &self.as_raw_fd())
+            .finish()
+    }
+}
