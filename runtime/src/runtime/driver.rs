@@ -70,6 +70,11 @@ impl Driver {
         })
     }
 
+    /// Marks this thread as driving the I/O driver (see `Uring::enter_driving`).
+    pub(crate) fn enter_io_driving(&self) -> Option<impl Drop> {
+        self.io.enter_driving()
+    }
+
     pub(crate) fn io(&self) -> &IoHandle {
         self.io.handle()
     }

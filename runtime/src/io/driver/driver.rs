@@ -82,6 +82,14 @@ impl IoDriver {
         &self.choice
     }
 
+    /// Marks this thread as one that flushes submissions before sleeping, until the guard drops.
+    pub(crate) fn enter_driving(&self) -> Option<impl Drop> {
+        match &self.handle {
+            IoHandle::Uring(u) => Some(u.enter_driving()),
+            IoHandle::Poll(_) => None,
+        }
+    }
+
     /// Sleeps in the backend until an event, [`IoDriver::unpark`] or `timeout`; dispatches events.
     pub(crate) fn park(&self, timeout: Option<Duration>) {
         match &self.handle {

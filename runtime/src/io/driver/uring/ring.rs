@@ -22,6 +22,7 @@ use crate::io::driver::backend::describe_setup_error;
 use crate::io::driver::OpKind;
 use crate::runtime::metrics::IoStats;
 use io_uring::{opcode, types, IoUring};
+use std::cell::Cell;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::ptr::NonNull;
@@ -51,6 +52,22 @@ const REQUIRED_OPCODES: &[(u8, &str)] = &[
     (opcode::Fsync::CODE, "FSYNC"),
     (opcode::Statx::CODE, "STATX"),
 ];
+
+thread_local! {
+    /// The ring this thread drives (it flushes that ring before it sleeps), if any.
+    static DRIVING: Cell<*const Uring> = const { Cell::new(std::ptr::null()) };
+}
+
+/// Marks the current thread as one that flushes `ring` before sleeping, until dropped.
+pub(crate) struct DrivingGuard {
+    prev: *const Uring,
+}
+
+impl Drop for DrivingGuard {
+    fn drop(&mut self) {
+        DRIVING.with(|d| d.set(self.prev));
+    }
+}
 
 /// A runtime's io_uring instance.
 pub(crate) struct Uring {
@@ -101,6 +118,19 @@ impl Uring {
         &self.stats
     }
 
+    /// Declares that this thread flushes the ring before it sleeps (a worker, or the thread
+    /// driving a current-thread runtime): its submissions may wait for the next flush. Any other
+    /// thread submits at once, since nobody would flush for it.
+    pub(crate) fn enter_driving(&self) -> DrivingGuard {
+        DrivingGuard {
+            prev: DRIVING.with(|d| d.replace(self)),
+        }
+    }
+
+    fn defers_submission(&self) -> bool {
+        DRIVING.with(|d| std::ptr::eq(d.get(), self))
+    }
+
     /// Whether operations record their latency (the `telemetry` feature).
     pub(crate) fn timing(&self) -> bool {
         crate::runtime::metrics::ENABLED
@@ -115,6 +145,9 @@ impl Uring {
         self.stats.submitted(kind);
         if kind != OpKind::Cancel {
             self.in_flight.fetch_add(1, Relaxed);
+        }
+        if !self.defers_submission() {
+            self.submit();
         }
         Ok(())
     }

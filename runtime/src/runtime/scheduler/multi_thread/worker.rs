@@ -168,6 +168,7 @@ pub(super) fn run(handle: Arc<Handle>, core: Box<Core>) {
         }
     }
     let _runtime = context::enter_runtime();
+    let _driving = handle.driver.enter_io_driving();
     context::set_worker_index(Some(core.index));
     let cx = WorkerContext {
         handle,
