@@ -34,6 +34,7 @@
 #[doc(hidden)]
 pub mod macros;
 
+pub mod compat;
 pub mod io;
 pub(crate) mod loom;
 pub mod net;

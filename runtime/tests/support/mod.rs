@@ -193,3 +193,20 @@ pub const fn scaled(n: usize, div: usize) -> usize {
         n
     }
 }
+
+/// The path of an external tool, or `None` with a printed reason when it is missing; fails
+/// instead when `ZOKIO_REQUIRE_E2E=1` (CI installs every tool).
+pub fn require_tool(name: &str) -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    let found = std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file());
+    if found.is_none() {
+        let msg = format!("{name} is not installed");
+        if std::env::var("ZOKIO_REQUIRE_E2E").as_deref() == Ok("1") {
+            panic!("{msg} and ZOKIO_REQUIRE_E2E=1");
+        }
+        eprintln!("skipped: {msg}");
+    }
+    found
+}
