@@ -34,6 +34,7 @@
 #[doc(hidden)]
 pub mod macros;
 
+pub mod fs;
 pub mod io;
 pub(crate) mod loom;
 pub mod runtime;
