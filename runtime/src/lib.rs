@@ -38,6 +38,8 @@ pub mod fs;
 pub mod io;
 pub(crate) mod loom;
 pub mod runtime;
+#[cfg(unix)]
+pub mod signal;
 pub mod sync;
 pub mod task;
 pub mod time;
