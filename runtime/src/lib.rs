@@ -35,10 +35,13 @@
 pub mod macros;
 
 pub mod compat;
+pub mod fs;
 pub mod io;
 pub(crate) mod loom;
 pub mod net;
 pub mod runtime;
+#[cfg(unix)]
+pub mod signal;
 pub mod sync;
 pub mod task;
 pub mod time;
