@@ -586,9 +586,15 @@ fn write_completes_in_the_background(rt: Runtime) {
 }
 
 /// The flavors with a single blocking thread, so that [`close_gate`] holds back every
-/// filesystem operation started after it.
+/// filesystem operation started after it (on the poll backend, where every filesystem
+/// operation runs on the blocking pool).
 fn gated_flavors() -> [Runtime; 3] {
-    let one = |b: &mut Builder| b.max_blocking_threads(1).build().unwrap();
+    let one = |b: &mut Builder| {
+        b.max_blocking_threads(1)
+            .io_backend(zokio::io::IoBackendPreference::Poll)
+            .build()
+            .unwrap()
+    };
     [
         one(&mut Builder::new_current_thread()),
         one(Builder::new_multi_thread().worker_threads(1)),
@@ -633,7 +639,7 @@ fn handles_are_send_and_sync() {
     send_sync::<fs::DirEntry>();
 }
 
-rt_test!(
+rt_io_test!(
     stream_round_trip_is_byte_exact,
     whole_and_owned_round_trips_are_byte_exact,
     owned_positional_operations,

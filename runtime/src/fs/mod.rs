@@ -23,6 +23,7 @@ mod open_options;
 mod ops;
 mod read_dir;
 pub(crate) mod sys;
+mod uring;
 
 pub use file::File;
 pub use open_options::OpenOptions;

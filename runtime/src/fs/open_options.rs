@@ -130,6 +130,38 @@ impl OpenOptions {
         opts
     }
 
+    /// The `open(2)` flags and mode, or `None` for a combination std rejects (the blocking
+    /// path then reports std's error).
+    #[cfg(unix)]
+    pub(crate) fn open_flags(&self) -> Option<(i32, u32)> {
+        let access = match (self.read, self.write || self.append) {
+            (true, false) => libc::O_RDONLY,
+            (false, true) => libc::O_WRONLY,
+            (true, true) => libc::O_RDWR,
+            (false, false) => return None,
+        };
+        let writes = self.write || self.append;
+        if !writes && (self.truncate || self.create || self.create_new) {
+            return None;
+        }
+        if self.append && self.truncate && !self.create_new {
+            return None;
+        }
+        let creation = match (self.create, self.truncate, self.create_new) {
+            (_, _, true) => libc::O_CREAT | libc::O_EXCL,
+            (true, true, false) => libc::O_CREAT | libc::O_TRUNC,
+            (true, false, false) => libc::O_CREAT,
+            (false, true, false) => libc::O_TRUNC,
+            (false, false, false) => 0,
+        };
+        let append = if self.append { libc::O_APPEND } else { 0 };
+        let custom = self.custom_flags & !libc::O_ACCMODE;
+        Some((
+            access | creation | append | custom | libc::O_CLOEXEC,
+            self.mode,
+        ))
+    }
+
     #[cfg(unix)]
     fn add_unix(&self, opts: &mut std::fs::OpenOptions) {
         use std::os::unix::fs::OpenOptionsExt;

@@ -1,9 +1,10 @@
 //! Every filesystem operation of [`crate::fs`], in one place.
 //!
 //! Each function here is one operation as a plain `async fn`; the rest of the module never calls
-//! `std::fs` itself. Today each runs on the blocking pool (`spawn_blocking`); an I/O driver that
-//! can do an operation natively (io_uring: `openat`, `read`, `write`, `fsync`, `statx`, `renameat`,
-//! `unlinkat`, `mkdirat`, `linkat`, ...) re-routes it here and nowhere else.
+//! `std::fs` itself. On a runtime whose driver is io_uring, `open`, `read`, `write_all`,
+//! `read_at`, `write_all_at`, `sync_all` and `sync_data` are io_uring operations
+//! ([`uring`](super::uring)); everything else (and every operation on the poll backend) runs on
+//! the blocking pool (`spawn_blocking`).
 //!
 //! # Contract
 //!
@@ -18,7 +19,7 @@
 //!   leave it alone. io_uring has no seek, so `seek` stays a system call (it never waits on disk).
 //! - Errors are the OS errors std reports, kinds untouched.
 
-use super::OpenOptions;
+use super::{uring, OpenOptions};
 use std::fs::{self as stdfs, FileType, Metadata, Permissions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
@@ -70,16 +71,25 @@ fn fill(buf: &mut Vec<u8>, read: impl FnOnce(&mut [u8]) -> io::Result<usize>) ->
 
 /// Opens `path` with `opts` (io_uring: `openat`).
 pub(crate) async fn open(path: PathBuf, opts: OpenOptions) -> io::Result<stdfs::File> {
+    if let (Some(ring), Some((flags, mode))) = (uring::ring(), opts.open_flags()) {
+        return uring::open(&ring, &path, flags, mode).await;
+    }
     blocking(move || opts.to_std().open(path)).await
 }
 
 /// Reads at the cursor into the spare capacity of `buf` (io_uring: `read`, offset -1).
 pub(crate) async fn read(file: StdFile, mut buf: Vec<u8>) -> BufResult<usize> {
+    if let Some(ring) = uring::ring() {
+        return uring::read(&ring, file, buf, u64::MAX).await;
+    }
     blocking_buf(move || (fill(&mut buf, |b| (&*file).read(b)), buf)).await
 }
 
 /// Writes all of `buf` at the cursor (io_uring: `write`, offset -1, repeated on short writes).
 pub(crate) async fn write_all(file: StdFile, buf: Vec<u8>) -> BufResult<()> {
+    if let Some(ring) = uring::ring() {
+        return uring::write_all(&ring, file, buf, u64::MAX).await;
+    }
     blocking_buf(move || ((&*file).write_all(&buf), buf)).await
 }
 
@@ -87,6 +97,9 @@ pub(crate) async fn write_all(file: StdFile, buf: Vec<u8>) -> BufResult<()> {
 #[cfg(unix)]
 pub(crate) async fn read_at(file: StdFile, mut buf: Vec<u8>, offset: u64) -> BufResult<usize> {
     use std::os::unix::fs::FileExt;
+    if let Some(ring) = uring::ring().filter(|_| offset != u64::MAX) {
+        return uring::read(&ring, file, buf, offset).await;
+    }
     blocking_buf(move || (fill(&mut buf, |b| file.read_at(b, offset)), buf)).await
 }
 
@@ -94,6 +107,9 @@ pub(crate) async fn read_at(file: StdFile, mut buf: Vec<u8>, offset: u64) -> Buf
 #[cfg(unix)]
 pub(crate) async fn write_all_at(file: StdFile, buf: Vec<u8>, offset: u64) -> BufResult<()> {
     use std::os::unix::fs::FileExt;
+    if let Some(ring) = uring::ring().filter(|_| offset != u64::MAX) {
+        return uring::write_all(&ring, file, buf, offset).await;
+    }
     blocking_buf(move || (file.write_all_at(&buf, offset), buf)).await
 }
 
@@ -110,11 +126,17 @@ pub(crate) fn seek_now(file: &stdfs::File, pos: SeekFrom) -> io::Result<u64> {
 
 /// Flushes data and metadata to the device (io_uring: `fsync`).
 pub(crate) async fn sync_all(file: StdFile) -> io::Result<()> {
+    if let Some(ring) = uring::ring() {
+        return uring::fsync(&ring, file, false).await;
+    }
     blocking(move || file.sync_all()).await
 }
 
 /// Flushes data to the device (io_uring: `fsync` with `DATASYNC`).
 pub(crate) async fn sync_data(file: StdFile) -> io::Result<()> {
+    if let Some(ring) = uring::ring() {
+        return uring::fsync(&ring, file, true).await;
+    }
     blocking(move || file.sync_data()).await
 }
 
@@ -142,6 +164,11 @@ pub(crate) async fn set_file_permissions(file: StdFile, perm: Permissions) -> io
 
 /// Reads a whole file.
 pub(crate) async fn read_whole(path: PathBuf) -> io::Result<Vec<u8>> {
+    if let Some(ring) = uring::ring() {
+        let flags = libc::O_RDONLY | libc::O_CLOEXEC;
+        let file = Arc::new(uring::open(&ring, &path, flags, 0).await?);
+        return uring::read_to_end(&ring, file).await;
+    }
     blocking(move || stdfs::read(path)).await
 }
 
@@ -152,6 +179,11 @@ pub(crate) async fn read_to_string(path: PathBuf) -> io::Result<String> {
 
 /// Creates or truncates a file and writes `contents` to it.
 pub(crate) async fn write_whole(path: PathBuf, contents: Vec<u8>) -> io::Result<()> {
+    if let Some(ring) = uring::ring() {
+        let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_CLOEXEC;
+        let file = Arc::new(uring::open(&ring, &path, flags, 0o666).await?);
+        return uring::write_all(&ring, file, contents, 0).await.0;
+    }
     blocking(move || stdfs::write(path, contents)).await
 }
 
