@@ -45,8 +45,7 @@ pub(crate) async fn write_all(
 }
 
 /// Implements zokio's, futures-io's and (with `tokio-compat`) tokio's I/O traits for a stream
-/// type with `poll_{read,write,write_vectored,flush,shutdown}_priv(&self, ..)` methods, for the
-/// type itself and for any wrapper that derefs to it (`$wrap<$t>` forms are given explicitly).
+/// type with `poll_{read,write,write_vectored,flush,shutdown}_priv(&self, ..)` methods.
 macro_rules! stream_impls {
     ($t:ty) => {
         impl $crate::io::AsyncRead for $t {
@@ -95,85 +94,7 @@ macro_rules! stream_impls {
             }
         }
 
-        impl ::futures_io::AsyncRead for $t {
-            fn poll_read(
-                self: ::std::pin::Pin<&mut Self>,
-                cx: &mut ::std::task::Context<'_>,
-                buf: &mut [u8],
-            ) -> ::std::task::Poll<::std::io::Result<usize>> {
-                let mut rb = $crate::io::ReadBuf::new(buf);
-                ::std::task::ready!(self.poll_read_priv(cx, &mut rb))?;
-                ::std::task::Poll::Ready(Ok(rb.filled().len()))
-            }
-        }
-
-        impl ::futures_io::AsyncWrite for $t {
-            fn poll_write(
-                self: ::std::pin::Pin<&mut Self>,
-                cx: &mut ::std::task::Context<'_>,
-                buf: &[u8],
-            ) -> ::std::task::Poll<::std::io::Result<usize>> {
-                self.poll_write_priv(cx, buf)
-            }
-
-            fn poll_flush(
-                self: ::std::pin::Pin<&mut Self>,
-                cx: &mut ::std::task::Context<'_>,
-            ) -> ::std::task::Poll<::std::io::Result<()>> {
-                self.poll_flush_priv(cx)
-            }
-
-            fn poll_close(
-                self: ::std::pin::Pin<&mut Self>,
-                cx: &mut ::std::task::Context<'_>,
-            ) -> ::std::task::Poll<::std::io::Result<()>> {
-                self.poll_shutdown_priv(cx)
-            }
-        }
-
-        #[cfg(feature = "tokio-compat")]
-        impl ::tokio::io::AsyncRead for $t {
-            fn poll_read(
-                self: ::std::pin::Pin<&mut Self>,
-                cx: &mut ::std::task::Context<'_>,
-                buf: &mut ::tokio::io::ReadBuf<'_>,
-            ) -> ::std::task::Poll<::std::io::Result<()>> {
-                // SAFETY: zokio's reader only writes initialized bytes into the unfilled part.
-                let unfilled = unsafe { buf.unfilled_mut() };
-                let mut rb = $crate::io::ReadBuf::uninit(unfilled);
-                ::std::task::ready!(self.poll_read_priv(cx, &mut rb))?;
-                let n = rb.filled().len();
-                // SAFETY: the first `n` unfilled bytes were just written.
-                unsafe { buf.assume_init(n) };
-                buf.advance(n);
-                ::std::task::Poll::Ready(Ok(()))
-            }
-        }
-
-        #[cfg(feature = "tokio-compat")]
-        impl ::tokio::io::AsyncWrite for $t {
-            fn poll_write(
-                self: ::std::pin::Pin<&mut Self>,
-                cx: &mut ::std::task::Context<'_>,
-                buf: &[u8],
-            ) -> ::std::task::Poll<::std::io::Result<usize>> {
-                self.poll_write_priv(cx, buf)
-            }
-
-            fn poll_flush(
-                self: ::std::pin::Pin<&mut Self>,
-                cx: &mut ::std::task::Context<'_>,
-            ) -> ::std::task::Poll<::std::io::Result<()>> {
-                self.poll_flush_priv(cx)
-            }
-
-            fn poll_shutdown(
-                self: ::std::pin::Pin<&mut Self>,
-                cx: &mut ::std::task::Context<'_>,
-            ) -> ::std::task::Poll<::std::io::Result<()>> {
-                self.poll_shutdown_priv(cx)
-            }
-        }
+        $crate::io::impl_compat_traits!($t);
     };
 }
 pub(crate) use stream_impls;
@@ -289,6 +210,8 @@ macro_rules! stream_halves {
 
         $crate::net::split::half_write_impl!(WriteHalf<'_>, $t);
         $crate::net::split::half_write_impl!(OwnedWriteHalf, $t);
+        $crate::io::impl_compat_traits!(OwnedReadHalf: read);
+        $crate::io::impl_compat_traits!(OwnedWriteHalf: write);
     };
 }
 pub(crate) use stream_halves;
