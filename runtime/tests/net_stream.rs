@@ -1,0 +1,257 @@
+//! TCP and Unix-domain streams: byte-exact echo of 10 MB in random chunk sizes, a thousand
+//! concurrent connections, split halves, owned-buffer reads and writes, cancel-safe accept.
+//! Every test runs on each scheduler flavor and both I/O backends.
+
+mod support;
+
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::Arc;
+use zokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use zokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
+use zokio::runtime::Runtime;
+
+const TEN_MB: usize = 10 * 1024 * 1024;
+
+/// Deterministic pseudo-random bytes (xorshift64).
+fn pattern(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+/// Chunk sizes from 1 B to 64 KiB that add up to `total`.
+fn chunks(total: usize, seed: u64) -> Vec<usize> {
+    let mut x = seed | 1;
+    let mut left = total;
+    let mut out = Vec::new();
+    while left > 0 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let n = (x as usize % (64 * 1024)).max(1).min(left);
+        out.push(n);
+        left -= n;
+    }
+    out
+}
+
+/// Writes `data` in random chunks, shuts the write side down, reads everything back.
+async fn echo_through<S>(stream: S, data: Arc<Vec<u8>>) -> Vec<u8>
+where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let (mut rd, mut wr) = zokio::io::split(stream);
+    let writer = zokio::spawn(async move {
+        let mut off = 0;
+        for n in chunks(data.len(), 7) {
+            wr.write_all(&data[off..off + n]).await.unwrap();
+            off += n;
+        }
+        wr.shutdown().await.unwrap();
+    });
+    let mut got = Vec::with_capacity(TEN_MB);
+    rd.read_to_end(&mut got).await.unwrap();
+    writer.await.unwrap();
+    got
+}
+
+/// Echoes one connection until end of stream, then shuts its write side down.
+async fn echo_server<S: AsyncRead + AsyncWrite>(stream: S) -> u64 {
+    let (mut rd, mut wr) = zokio::io::split(stream);
+    let n = zokio::io::copy(&mut rd, &mut wr).await.unwrap();
+    wr.shutdown().await.unwrap();
+    n
+}
+
+fn tcp_echo_10mb_random_chunks(rt: Runtime) {
+    rt.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = zokio::spawn(async move {
+            let (s, peer) = listener.accept().await.unwrap();
+            assert_eq!(peer, s.peer_addr().unwrap());
+            echo_server(s).await
+        });
+        let data = Arc::new(pattern(TEN_MB, 42));
+        let client = TcpStream::connect(addr).await.unwrap();
+        client.set_nodelay(true).unwrap();
+        assert_eq!(client.peer_addr().unwrap(), addr);
+        let got = echo_through(client, data.clone()).await;
+        assert_eq!(got.len(), TEN_MB);
+        assert!(got == *data, "echoed bytes differ");
+        assert_eq!(server.await.unwrap(), TEN_MB as u64);
+    });
+}
+
+fn unix_echo_10mb_random_chunks(rt: Runtime) {
+    let path = temp_sock("echo");
+    rt.block_on(async {
+        let listener = UnixListener::bind(&path).unwrap();
+        assert_eq!(listener.local_addr().unwrap().as_pathname(), Some(path.as_path()));
+        let server = zokio::spawn(async move {
+            let (s, _) = listener.accept().await.unwrap();
+            echo_server(s).await
+        });
+        let data = Arc::new(pattern(TEN_MB, 9));
+        let client = UnixStream::connect(&path).await.unwrap();
+        let got = echo_through(client, data.clone()).await;
+        assert!(got == *data, "echoed bytes differ");
+        assert_eq!(server.await.unwrap(), TEN_MB as u64);
+    });
+    std::fs::remove_file(&path).unwrap();
+}
+
+fn temp_sock(name: &str) -> std::path::PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let n = N.fetch_add(1, SeqCst);
+    std::env::temp_dir().join(format!("zokio-{name}-{}-{n}.sock", std::process::id()))
+}
+
+/// A thousand clients connect at once; each sends its id and gets it back.
+fn thousand_concurrent_connections(rt: Runtime) {
+    const N: usize = 1000;
+    rt.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let acc = accepted.clone();
+        zokio::spawn(async move {
+            loop {
+                let (mut s, _) = listener.accept().await.unwrap();
+                acc.fetch_add(1, SeqCst);
+                zokio::spawn(async move {
+                    let mut id = [0u8; 8];
+                    s.read_exact(&mut id).await.unwrap();
+                    s.write_all(&id).await.unwrap();
+                    s.flush().await.unwrap();
+                });
+            }
+        });
+        let clients: Vec<_> = (0..N as u64)
+            .map(|i| {
+                zokio::spawn(async move {
+                    let mut s = TcpStream::connect(addr).await.unwrap();
+                    s.write_all(&i.to_le_bytes()).await.unwrap();
+                    let mut back = [0u8; 8];
+                    s.read_exact(&mut back).await.unwrap();
+                    u64::from_le_bytes(back)
+                })
+            })
+            .collect();
+        for (i, c) in clients.into_iter().enumerate() {
+            assert_eq!(c.await.unwrap(), i as u64);
+        }
+        assert_eq!(accepted.load(SeqCst), N);
+    });
+}
+
+/// Owned halves move to different tasks and reunite; a wrong pairing is refused.
+fn into_split_halves_reunite(rt: Runtime) {
+    rt.block_on(async {
+        let (a, b) = UnixStream::pair().unwrap();
+        let (mut ar, mut aw) = a.into_split();
+        let (mut br, mut bw) = b.into_split();
+        let w = zokio::spawn(async move {
+            aw.write_all(b"from a").await.unwrap();
+            aw.flush().await.unwrap();
+            aw
+        });
+        let mut buf = [0u8; 6];
+        br.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"from a");
+        bw.write_all(b"from b").await.unwrap();
+        bw.flush().await.unwrap();
+        ar.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"from b");
+        let aw = w.await.unwrap();
+        let err = ar.reunite(bw).unwrap_err();
+        let (ar, bw) = (err.0, err.1);
+        assert!(ar.reunite(aw).is_ok());
+        assert!(br.reunite(bw).is_ok());
+    });
+}
+
+/// `read_owned`/`write_all_owned` move a buffer through the stream and give it back.
+fn owned_buffers_round_trip(rt: Runtime) {
+    rt.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let data = pattern(300_000, 5);
+        let expect = data.clone();
+        let server = zokio::spawn(async move {
+            let (s, _) = listener.accept().await.unwrap();
+            let mut got = Vec::with_capacity(64 * 1024);
+            loop {
+                let (res, buf) = s.read_owned(got).await;
+                got = buf;
+                if res.unwrap() == 0 {
+                    return got;
+                }
+                got.reserve(64 * 1024);
+            }
+        });
+        let mut c = TcpStream::connect(addr).await.unwrap();
+        let (res, back) = c.write_all_owned(data).await;
+        res.unwrap();
+        assert_eq!(back.len(), 300_000);
+        c.shutdown().await.unwrap();
+        assert!(server.await.unwrap() == expect);
+    });
+}
+
+/// A dropped `accept()` future loses no connection: the next `accept()` returns it.
+fn dropped_accept_loses_no_connection(rt: Runtime) {
+    rt.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        for _ in 0..3 {
+            let mut fut = std::pin::pin!(listener.accept());
+            let pending = futures::poll!(fut.as_mut());
+            assert!(pending.is_pending());
+        }
+        let client = TcpStream::connect(addr).await.unwrap();
+        let (server, peer) = listener.accept().await.unwrap();
+        assert_eq!(peer, client.local_addr().unwrap());
+        assert_eq!(server.local_addr().unwrap(), addr);
+    });
+}
+
+/// `peek` leaves the bytes for the next read; `try_read` does not wait.
+fn peek_and_try_read(rt: Runtime) {
+    rt.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut c = TcpStream::connect(addr).await.unwrap();
+        let (mut s, _) = listener.accept().await.unwrap();
+        let mut buf = [0u8; 16];
+        assert_eq!(
+            s.try_read(&mut buf).unwrap_err().kind(),
+            std::io::ErrorKind::WouldBlock
+        );
+        c.write_all(b"peekaboo").await.unwrap();
+        c.flush().await.unwrap();
+        let mut n = 0;
+        while n < 8 {
+            n = s.peek(&mut buf).await.unwrap();
+        }
+        assert_eq!(&buf[..8], b"peekaboo");
+        s.read_exact(&mut buf[..8]).await.unwrap();
+        assert_eq!(&buf[..8], b"peekaboo");
+    });
+}
+
+rt_io_test!(
+    tcp_echo_10mb_random_chunks,
+    unix_echo_10mb_random_chunks,
+    thousand_concurrent_connections,
+    into_split_halves_reunite,
+    owned_buffers_round_trip,
+    dropped_accept_loses_no_connection,
+    peek_and_try_read,
+);
