@@ -1,0 +1,135 @@
+//! The I/O driver: the backend choice and its reason (including injected io_uring setup
+//! failures and `ZOKIO_IO=poll`), and per-operation counters that match the work done.
+
+mod support;
+
+use zokio::io::{AsyncReadExt, AsyncWriteExt, IoBackend, IoBackendPreference};
+use zokio::net::{TcpListener, TcpStream};
+use zokio::runtime::{Builder, Runtime};
+
+/// A setup failure (as from an old kernel, a seccomp profile or a memory limit) falls back to
+/// polling, names the reason, and I/O still works.
+#[test]
+fn injected_setup_failures_fall_back_to_poll_with_the_reason() {
+    for (errno, needle) in [
+        (libc::ENOSYS, "ENOSYS"),
+        (libc::EPERM, "EPERM"),
+        (libc::ENOMEM, "ENOMEM"),
+    ] {
+        for mut b in [Builder::new_current_thread(), Builder::new_multi_thread()] {
+            let rt = b.fail_io_uring_setup(errno).build().unwrap();
+            let choice = rt.handle().io_backend();
+            assert_eq!(choice.backend, IoBackend::Poll);
+            assert!(choice.reason.contains(needle), "{}", choice.reason);
+            assert_eq!(rt.metrics().io.backend, "poll");
+            assert_eq!(rt.metrics().io.backend_reason, choice.reason);
+            assert_eq!(echo_round_trips(&rt, 10), 10);
+        }
+    }
+}
+
+#[test]
+fn io_uring_is_chosen_when_available_and_says_so() {
+    let rt = support::io_runtime(0, IoBackendPreference::IoUring);
+    let choice = rt.handle().io_backend();
+    assert_eq!((choice.backend, choice.reason.as_str()), (IoBackend::IoUring, "io_uring available"));
+    assert_eq!(choice.to_string(), "io_uring (io_uring available)");
+}
+
+#[test]
+fn builder_poll_preference_is_reported() {
+    let rt = Builder::new_current_thread().io_backend(IoBackendPreference::Poll).build().unwrap();
+    let choice = rt.handle().io_backend();
+    assert_eq!(choice.backend, IoBackend::Poll);
+    assert_eq!(choice.reason, "poll requested by Builder::io_backend");
+}
+
+/// `ZOKIO_IO=poll` in the environment forces polling: checked in a child process so this
+/// process's environment stays untouched.
+#[test]
+fn env_zokio_io_poll_forces_polling() {
+    if std::env::var_os("ZOKIO_IO_CHILD").is_some() {
+        let rt = Builder::new_current_thread().build().unwrap();
+        println!("CHOICE={}", rt.handle().io_backend());
+        return;
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "env_zokio_io_poll_forces_polling", "--nocapture", "--test-threads=1"])
+        .env("ZOKIO_IO_CHILD", "1")
+        .env("ZOKIO_IO", "poll")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("CHOICE=poll (ZOKIO_IO=poll)"), "{stdout}");
+}
+
+/// Runs `n` round trips of 64 bytes between a client and an echo server in `rt`.
+fn echo_round_trips(rt: &Runtime, n: usize) -> usize {
+    rt.block_on(async move {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = zokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 64];
+            for _ in 0..n {
+                s.read_exact(&mut buf).await.unwrap();
+                s.write_all(&buf).await.unwrap();
+            }
+            s.flush().await.unwrap();
+        });
+        let mut c = TcpStream::connect(addr).await.unwrap();
+        let mut done = 0;
+        for i in 0..n {
+            let msg = [i as u8; 64];
+            c.write_all(&msg).await.unwrap();
+            let mut back = [0u8; 64];
+            c.read_exact(&mut back).await.unwrap();
+            done += usize::from(back == msg);
+        }
+        server.await.unwrap();
+        done
+    })
+}
+
+/// After N echo round trips, reads and writes completed at least N times each way and moved
+/// exactly the bytes that crossed (2 x N x 64 each: client and server both read and write).
+fn counters_match_the_work(rt: Runtime) {
+    const N: usize = 1000;
+    if !zokio::runtime::metrics::ENABLED {
+        return;
+    }
+    assert_eq!(echo_round_trips(&rt, N), N);
+    let io = rt.metrics().io;
+    let read = io.op("read").unwrap();
+    let write = io.op("write").unwrap();
+    assert!(read.completed >= 2 * N as u64, "{read:?}");
+    assert!(write.completed >= 2 * N as u64, "{write:?}");
+    assert_eq!(read.bytes, 2 * N as u64 * 64, "{read:?}");
+    assert_eq!(write.bytes, 2 * N as u64 * 64, "{write:?}");
+    assert_eq!(read.errors + write.errors, 0);
+    assert_eq!(write.in_flight, 0);
+    assert_eq!(io.op("accept").unwrap().completed, 1);
+    assert_eq!(io.cq_overflows, 0);
+}
+
+/// File operations on io_uring are counted as io_uring operations.
+fn file_operations_are_counted(rt: Runtime) {
+    if !zokio::runtime::metrics::ENABLED {
+        return;
+    }
+    let path = std::env::temp_dir().join(format!("zokio-count-{}-{:?}", std::process::id(), std::thread::current().id()));
+    let data = vec![3u8; 200_000];
+    rt.block_on(async {
+        zokio::fs::write(&path, &data).await.unwrap();
+        assert_eq!(zokio::fs::read(&path).await.unwrap(), data);
+    });
+    let io = rt.metrics().io;
+    if io.backend == "io_uring" {
+        assert_eq!(io.op("openat").unwrap().completed, 2);
+        assert_eq!(io.op("write").unwrap().bytes, 200_000);
+        assert_eq!(io.op("read").unwrap().bytes, 200_000);
+    }
+    std::fs::remove_file(&path).unwrap();
+}
+
+rt_io_test!(counters_match_the_work, file_operations_are_counted);
