@@ -32,13 +32,19 @@ fn injected_setup_failures_fall_back_to_poll_with_the_reason() {
 fn io_uring_is_chosen_when_available_and_says_so() {
     let rt = support::io_runtime(0, IoBackendPreference::IoUring);
     let choice = rt.handle().io_backend();
-    assert_eq!((choice.backend, choice.reason.as_str()), (IoBackend::IoUring, "io_uring available"));
+    assert_eq!(
+        (choice.backend, choice.reason.as_str()),
+        (IoBackend::IoUring, "io_uring available")
+    );
     assert_eq!(choice.to_string(), "io_uring (io_uring available)");
 }
 
 #[test]
 fn builder_poll_preference_is_reported() {
-    let rt = Builder::new_current_thread().io_backend(IoBackendPreference::Poll).build().unwrap();
+    let rt = Builder::new_current_thread()
+        .io_backend(IoBackendPreference::Poll)
+        .build()
+        .unwrap();
     let choice = rt.handle().io_backend();
     assert_eq!(choice.backend, IoBackend::Poll);
     assert_eq!(choice.reason, "poll requested by Builder::io_backend");
@@ -54,7 +60,12 @@ fn env_zokio_io_poll_forces_polling() {
         return;
     }
     let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "env_zokio_io_poll_forces_polling", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "env_zokio_io_poll_forces_polling",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("ZOKIO_IO_CHILD", "1")
         .env("ZOKIO_IO", "poll")
         .output()
@@ -117,7 +128,11 @@ fn file_operations_are_counted(rt: Runtime) {
     if !zokio::runtime::metrics::ENABLED {
         return;
     }
-    let path = std::env::temp_dir().join(format!("zokio-count-{}-{:?}", std::process::id(), std::thread::current().id()));
+    let path = std::env::temp_dir().join(format!(
+        "zokio-count-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
     let data = vec![3u8; 200_000];
     rt.block_on(async {
         zokio::fs::write(&path, &data).await.unwrap();

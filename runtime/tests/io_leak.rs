@@ -7,7 +7,7 @@ mod support;
 
 use std::future::Future;
 use std::pin::pin;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Waker};
 use zokio::io::{AsyncReadExt, AsyncWriteExt, IoBackendPreference};
 use zokio::net::{TcpListener, TcpStream};
 
@@ -61,10 +61,17 @@ fn dropped_reads_and_runtimes_leak_no_descriptors() {
                 }
                 pending
             });
-            assert_eq!(pending, READS, "every read was still in flight when dropped");
+            assert_eq!(
+                pending, READS,
+                "every read was still in flight when dropped"
+            );
             drop(rt);
             drop(keep);
-            assert_eq!(open_fds(), before, "descriptors leaked ({backend:?}, flavor {flavor})");
+            assert_eq!(
+                open_fds(),
+                before,
+                "descriptors leaked ({backend:?}, flavor {flavor})"
+            );
         }
     }
 }

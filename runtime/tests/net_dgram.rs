@@ -55,7 +55,11 @@ fn udp_connected_send_recv_and_peek(rt: Runtime) {
 }
 
 fn unix_datagram_pair_and_paths(rt: Runtime) {
-    let dir = std::env::temp_dir().join(format!("zokio-dgram-{}-{:?}", std::process::id(), std::thread::current().id()));
+    let dir = std::env::temp_dir().join(format!(
+        "zokio-dgram-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     rt.block_on(async {
         let (a, b) = UnixDatagram::pair().unwrap();

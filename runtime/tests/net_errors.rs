@@ -12,7 +12,10 @@ use zokio::runtime::Runtime;
 fn connection_refused(rt: Runtime) {
     rt.block_on(async {
         // A port that was just free: bind, note it, close.
-        let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
         let err = TcpStream::connect(addr).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::ConnectionRefused, "{err}");
     });
@@ -21,7 +24,9 @@ fn connection_refused(rt: Runtime) {
 fn address_in_use(rt: Runtime) {
     rt.block_on(async {
         let first = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let err = TcpListener::bind(first.local_addr().unwrap()).await.unwrap_err();
+        let err = TcpListener::bind(first.local_addr().unwrap())
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::AddrInUse, "{err}");
     });
 }
@@ -31,7 +36,9 @@ fn address_in_use(rt: Runtime) {
 fn peer_reset(rt: Runtime) {
     rt.block_on(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
         let (server, _) = listener.accept().await.unwrap();
         server.set_linger(Some(Duration::ZERO)).unwrap();
         client.write_all(b"unread").await.unwrap();
@@ -48,19 +55,29 @@ fn peer_reset(rt: Runtime) {
 fn write_after_reset(rt: Runtime) {
     rt.block_on(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
         let (server, _) = listener.accept().await.unwrap();
         server.set_linger(Some(Duration::ZERO)).unwrap();
         drop(server);
         let mut err = None;
         for _ in 0..100 {
-            if let Err(e) = async { client.write_all(&[0u8; 1024]).await?; client.flush().await }.await {
+            if let Err(e) = async {
+                client.write_all(&[0u8; 1024]).await?;
+                client.flush().await
+            }
+            .await
+            {
                 err = Some(e);
                 break;
             }
         }
         let kind = err.expect("writes kept succeeding after a reset").kind();
-        assert!(matches!(kind, ErrorKind::BrokenPipe | ErrorKind::ConnectionReset), "{kind:?}");
+        assert!(
+            matches!(kind, ErrorKind::BrokenPipe | ErrorKind::ConnectionReset),
+            "{kind:?}"
+        );
     });
 }
 

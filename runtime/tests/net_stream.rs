@@ -93,7 +93,10 @@ fn unix_echo_10mb_random_chunks(rt: Runtime) {
     let path = temp_sock("echo");
     rt.block_on(async {
         let listener = UnixListener::bind(&path).unwrap();
-        assert_eq!(listener.local_addr().unwrap().as_pathname(), Some(path.as_path()));
+        assert_eq!(
+            listener.local_addr().unwrap().as_pathname(),
+            Some(path.as_path())
+        );
         let server = zokio::spawn(async move {
             let (s, _) = listener.accept().await.unwrap();
             echo_server(s).await

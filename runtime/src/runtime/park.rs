@@ -190,4 +190,33 @@ mod loom_tests {
             t.join().unwrap();
         });
     }
+
+    /// An unpark that races with the owner going to sleep in the driver either leaves a token
+    /// (the owner does not sleep) or wakes the driver (the sleep ends): never a lost wake-up.
+    #[test]
+    fn unpark_reaches_a_thread_sleeping_in_the_driver() {
+        loom::model(|| {
+            // The "driver": a flag under a mutex, waited on with a condvar.
+            let driver = Arc::new((Mutex::new(false), Condvar::new()));
+            let d = driver.clone();
+            let waker: DriverWaker = std::sync::Arc::new(move || {
+                *d.0.lock() = true;
+                d.1.notify_one();
+            });
+            let p = Arc::new(Parker::with_driver_waker(Some(waker)));
+            let p2 = p.clone();
+            let t = loom::thread::spawn(move || p2.unpark());
+            let sleep = |timeout: Option<Duration>| {
+                if timeout == Some(Duration::ZERO) {
+                    return;
+                }
+                let mut woken = driver.0.lock();
+                while !*woken {
+                    woken = driver.1.wait(woken);
+                }
+            };
+            assert!(p.park_driver(None, sleep));
+            t.join().unwrap();
+        });
+    }
 }

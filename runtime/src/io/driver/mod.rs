@@ -1,8 +1,8 @@
 //! The I/O driver: io_uring on Linux, readiness polling (`mio`) as the fallback, chosen in
-//! `driver.rs`; `registration.rs` gives sockets one readiness contract over both.
+//! `io_driver.rs`; `registration.rs` gives sockets one readiness contract over both.
 
 mod backend;
-mod driver;
+mod io_driver;
 mod op_kind;
 mod poll;
 mod registration;
@@ -11,6 +11,6 @@ pub(crate) mod uring;
 
 pub(crate) use backend::Selection;
 pub use backend::{IoBackend, IoBackendChoice, IoBackendPreference};
-pub(crate) use driver::{IoDriver, IoHandle};
+pub(crate) use io_driver::{IoDriver, IoHandle};
 pub use op_kind::OpKind;
 pub(crate) use registration::{Direction, Registration};

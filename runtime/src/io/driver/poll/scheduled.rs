@@ -7,8 +7,8 @@
 //! never erased. Wakers are stored under the mutex, and readiness is checked again after storing,
 //! so an event between the first check and the store cannot be missed.
 
-use std::sync::atomic::{AtomicUsize, Ordering::AcqRel, Ordering::Acquire};
-use std::sync::Mutex;
+use crate::loom::sync::atomic::{AtomicUsize, Ordering::AcqRel, Ordering::Acquire};
+use crate::loom::sync::Mutex;
 use std::task::{Context, Poll, Waker};
 
 pub(crate) const READABLE: usize = 1;
@@ -50,10 +50,18 @@ struct Waiters {
 }
 
 /// One registered source.
-#[derive(Default)]
 pub(crate) struct ScheduledIo {
     readiness: AtomicUsize,
     waiters: Mutex<Waiters>,
+}
+
+impl Default for ScheduledIo {
+    fn default() -> Self {
+        ScheduledIo {
+            readiness: AtomicUsize::new(0),
+            waiters: Mutex::new(Waiters::default()),
+        }
+    }
 }
 
 impl ScheduledIo {
@@ -62,7 +70,7 @@ impl ScheduledIo {
         let _ = self.readiness.fetch_update(AcqRel, Acquire, |cur| {
             Some(((cur & !BITS).wrapping_add(TICK)) | (cur & BITS) | bits)
         });
-        let mut w = self.waiters.lock().unwrap();
+        let mut w = self.waiters.lock();
         let reader = (bits & Direction::Read.mask() != 0).then(|| w.reader.take());
         let writer = (bits & Direction::Write.mask() != 0).then(|| w.writer.take());
         drop(w);
@@ -87,7 +95,7 @@ impl ScheduledIo {
         if let Some(ev) = self.event(dir) {
             return Poll::Ready(ev);
         }
-        let mut w = self.waiters.lock().unwrap();
+        let mut w = self.waiters.lock();
         let slot = match dir {
             Direction::Read => &mut w.reader,
             Direction::Write => &mut w.writer,
@@ -115,5 +123,60 @@ impl ScheduledIo {
     /// Wakes everyone (the driver is shutting down, or the source deregistered).
     pub(crate) fn wake_all(&self) {
         self.set_ready(READ_CLOSED | WRITE_CLOSED | ERROR);
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use crate::loom::sync::Arc;
+    use std::task::Wake;
+
+    struct CountWake(AtomicUsize);
+
+    impl Wake for CountWake {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+
+    /// A task that finds the source not ready is woken by the event that makes it ready.
+    #[test]
+    fn readiness_after_pending_always_wakes() {
+        loom::model(|| {
+            let io = Arc::new(ScheduledIo::default());
+            let io2 = io.clone();
+            let t = loom::thread::spawn(move || io2.set_ready(READABLE));
+            let count = std::sync::Arc::new(CountWake(AtomicUsize::new(0)));
+            let waker = std::task::Waker::from(count.clone());
+            let pending = io
+                .poll_ready(&mut Context::from_waker(&waker), Direction::Read)
+                .is_pending();
+            t.join().unwrap();
+            if pending {
+                assert_eq!(count.0.load(SeqCst), 1);
+            }
+        });
+    }
+
+    /// Clearing what a task saw never erases an event that arrived after it looked.
+    #[test]
+    fn clear_keeps_a_newer_event() {
+        loom::model(|| {
+            let io = Arc::new(ScheduledIo::default());
+            io.set_ready(READABLE);
+            let io2 = io.clone();
+            let t = loom::thread::spawn(move || io2.set_ready(READABLE));
+            let waker = std::task::Waker::noop();
+            let Poll::Ready(ev) = io.poll_ready(&mut Context::from_waker(waker), Direction::Read)
+            else {
+                panic!("readable before the race");
+            };
+            io.clear(ev);
+            t.join().unwrap();
+            let cur = io.readiness.load(SeqCst);
+            assert!(cur & READABLE != 0 || cur & !BITS == ev.tick);
+        });
     }
 }
