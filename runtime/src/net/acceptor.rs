@@ -1,10 +1,11 @@
-//! [`Acceptor`]: a listening socket's accept loop over either backend. On io_uring one `ACCEPT`
-//! stays in flight in the listener itself, so an `accept()` future dropped mid-wait loses no
-//! connection: the next call takes it. An accept that completes after the listener is gone
-//! closes the descriptor it made.
+//! [`Acceptor`]: a listening socket's accept loop over either backend. On io_uring a multishot
+//! `ACCEPT` (kernel 5.19+; single-shot where the kernel refuses it) stays in flight in the
+//! listener itself and queues connections as they come, so an `accept()` future dropped
+//! mid-wait loses no connection: the next call takes it. Connections accepted after the
+//! listener is gone are closed.
 
 use super::io_source::IoSource;
-use crate::io::driver::uring::{Cqe, Op, OpData};
+use crate::io::driver::uring::{Cqe, Op, OpData, Uring};
 use crate::io::driver::{Direction, IoHandle, OpKind};
 use io_uring::{opcode, types};
 use socket2::SockAddr;
@@ -18,7 +19,8 @@ const FLAGS: i32 = libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
 
 struct AcceptData {
     _fd: Arc<OwnedFd>,
-    addr: Box<(libc::sockaddr_storage, libc::socklen_t)>,
+    /// Where a single-shot accept writes the peer's address (multishot gives none).
+    addr: Option<Box<(libc::sockaddr_storage, libc::socklen_t)>>,
 }
 
 impl OpData for AcceptData {
@@ -76,40 +78,75 @@ impl Acceptor {
 
     fn poll_native(
         &self,
-        ring: &Arc<crate::io::driver::uring::Uring>,
+        ring: &Arc<Uring>,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<(OwnedFd, SockAddr)>> {
         let mut pending = self.pending.lock().unwrap();
-        if pending.is_none() {
-            *pending = Some(self.submit(ring)?);
+        loop {
+            let multishot = ring.multishot_accept();
+            let op = match &mut *pending {
+                Some(op) => op,
+                None => pending.insert(self.submit(ring, multishot)?),
+            };
+            let Some(cqe) = ready!(op.poll_next(cx)) else {
+                *pending = None;
+                continue;
+            };
+            let addr = if cqe.more() {
+                None
+            } else {
+                op.take_data().and_then(|d| d.addr)
+            };
+            if !cqe.more() {
+                *pending = None;
+            }
+            if cqe.result == -libc::EINVAL && multishot {
+                ring.disable_multishot_accept();
+                continue;
+            }
+            return Poll::Ready(accepted(cqe, addr));
         }
-        let (cqe, data) = ready!(pending.as_mut().expect("set above").poll_complete(cx));
-        *pending = None;
-        let fd = cqe.into_result()? as i32;
-        // SAFETY: a successful accept returned a descriptor nobody else owns.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-        let (storage, len) = *data.addr;
-        // SAFETY: the kernel filled `storage` with an address of `len` bytes.
-        Poll::Ready(Ok((fd, unsafe { SockAddr::new(storage, len) })))
     }
 
-    fn submit(&self, ring: &Arc<crate::io::driver::uring::Uring>) -> io::Result<Op<AcceptData>> {
+    fn submit(&self, ring: &Arc<Uring>, multishot: bool) -> io::Result<Op<AcceptData>> {
         let data = AcceptData {
             _fd: self.src.shared_fd().clone(),
             // SAFETY: all-zero is a valid `sockaddr_storage`.
-            addr: Box::new((
-                unsafe { zeroed() },
-                size_of::<libc::sockaddr_storage>() as _,
-            )),
+            addr: (!multishot).then(|| {
+                Box::new((
+                    unsafe { zeroed() },
+                    size_of::<libc::sockaddr_storage>() as _,
+                ))
+            }),
         };
         let fd = types::Fd(self.src.fd());
         Op::submit(ring, OpKind::Accept, data, |d| {
-            let (storage, len) = &mut *d.addr;
-            opcode::Accept::new(fd, (storage as *mut libc::sockaddr_storage).cast(), len)
-                .flags(FLAGS)
-                .build()
+            match d.addr.as_deref_mut() {
+                None => opcode::AcceptMulti::new(fd).flags(FLAGS).build(),
+                Some((storage, len)) => {
+                    opcode::Accept::new(fd, (storage as *mut libc::sockaddr_storage).cast(), len)
+                        .flags(FLAGS)
+                        .build()
+                }
+            }
         })
     }
+}
+
+/// The descriptor and peer address of an accept's completion (`getpeername` for multishot).
+fn accepted(
+    cqe: Cqe,
+    addr: Option<Box<(libc::sockaddr_storage, libc::socklen_t)>>,
+) -> io::Result<(OwnedFd, SockAddr)> {
+    let fd = cqe.into_result()? as i32;
+    // SAFETY: a successful accept returned a descriptor nobody else owns.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let addr = match addr {
+        // SAFETY: the kernel filled `storage` with an address of `len` bytes.
+        Some(a) => unsafe { SockAddr::new(a.0, a.1) },
+        None => socket2::SockRef::from(&fd).peer_addr()?,
+    };
+    Ok((fd, addr))
 }
 
 fn accept4(fd: i32) -> io::Result<(OwnedFd, SockAddr)> {

@@ -14,6 +14,7 @@ struct OpCounters {
     completed: AtomicU64,
     errors: AtomicU64,
     bytes: AtomicU64,
+    in_flight: AtomicU64,
     latency: [AtomicU64; POLL_BUCKETS],
 }
 
@@ -27,7 +28,14 @@ pub(crate) struct IoStats {
 
 impl IoStats {
     pub(crate) fn submitted(&self, kind: OpKind) {
-        self.ops[kind.index()].submitted.fetch_add(1, Relaxed);
+        let c = &self.ops[kind.index()];
+        c.submitted.fetch_add(1, Relaxed);
+        c.in_flight.fetch_add(1, Relaxed);
+    }
+
+    /// The last completion of a submitted operation (multishot operations complete many times).
+    pub(crate) fn finished(&self, kind: OpKind) {
+        self.ops[kind.index()].in_flight.fetch_sub(1, Relaxed);
     }
 
     /// A completion: `res` is the kernel's result (negative errno on failure); bytes count for
@@ -47,7 +55,7 @@ impl IoStats {
 
     /// A non-blocking system call done in place of a submission (readiness backends).
     pub(crate) fn sync_op(&self, kind: OpKind, res: Result<usize, ()>) {
-        self.submitted(kind);
+        self.ops[kind.index()].submitted.fetch_add(1, Relaxed);
         self.completed(
             kind,
             res.map_or(-1, |n| n.min(i32::MAX as usize) as i32),
@@ -71,15 +79,13 @@ impl IoStats {
 
     fn op_snapshot(&self, kind: OpKind) -> IoOpMetrics {
         let c = &self.ops[kind.index()];
-        let completed = c.completed.load(Relaxed);
-        let submitted = c.submitted.load(Relaxed).max(completed);
         IoOpMetrics {
             op: kind.as_str(),
-            submitted,
-            completed,
+            submitted: c.submitted.load(Relaxed),
+            completed: c.completed.load(Relaxed),
             errors: c.errors.load(Relaxed),
             bytes: c.bytes.load(Relaxed),
-            in_flight: submitted - completed,
+            in_flight: c.in_flight.load(Relaxed),
             latency_histogram: c.latency.iter().map(|b| b.load(Relaxed)).collect(),
         }
     }

@@ -10,6 +10,7 @@ pub(crate) struct IoStats {
 
 impl IoStats {
     pub(crate) fn submitted(&self, _kind: OpKind) {}
+    pub(crate) fn finished(&self, _kind: OpKind) {}
     pub(crate) fn completed(&self, _kind: OpKind, _res: i32, _latency_ns: Option<u64>) {}
     pub(crate) fn sync_op(&self, _kind: OpKind, _res: Result<usize, ()>) {}
     pub(crate) fn sq_full_wait(&self) {}

@@ -116,7 +116,8 @@ pub struct IoOpMetrics {
     pub op: &'static str,
     /// Operations started (submitted to the kernel, or system calls issued).
     pub submitted: u64,
-    /// Operations finished, successfully or not.
+    /// Completions, successful or not (a multishot operation, such as an accept that stays
+    /// armed, completes once per result).
     pub completed: u64,
     /// Operations that finished with an error.
     pub errors: u64,

@@ -105,6 +105,7 @@ impl<T: OpData> OpCell<T> {
         ring.stats().completed(cell.kind, cqe.result, latency);
         let waker = cell.record(cqe);
         if !cqe.more() {
+            ring.stats().finished(cell.kind);
             ring.op_finished();
             // SAFETY: this is the final completion: release the kernel's reference, which was
             // made by `Arc::into_raw` in `Op::submit`.

@@ -80,6 +80,7 @@ pub(crate) struct Uring {
     in_flight: AtomicUsize,
     overflow_seen: AtomicU32,
     closed: AtomicBool,
+    multishot_accept: AtomicBool,
     stats: IoStats,
 }
 
@@ -106,6 +107,7 @@ impl Uring {
             in_flight: AtomicUsize::new(0),
             overflow_seen: AtomicU32::new(0),
             closed: AtomicBool::new(false),
+            multishot_accept: AtomicBool::new(true),
             stats: IoStats::default(),
         };
         uring
@@ -129,6 +131,15 @@ impl Uring {
 
     fn defers_submission(&self) -> bool {
         DRIVING.with(|d| std::ptr::eq(d.get(), self))
+    }
+
+    /// Whether accepts go multishot (until the kernel refuses one with `EINVAL`: before 5.19).
+    pub(crate) fn multishot_accept(&self) -> bool {
+        self.multishot_accept.load(Relaxed)
+    }
+
+    pub(crate) fn disable_multishot_accept(&self) {
+        self.multishot_accept.store(false, Relaxed);
     }
 
     /// Whether operations record their latency (the `telemetry` feature).
@@ -248,7 +259,10 @@ impl Uring {
     fn dispatch(&self, user_data: u64, cqe: Cqe) {
         match user_data {
             WAKE_TOKEN => self.woken(),
-            CANCEL_TOKEN => self.stats.completed(OpKind::Cancel, cqe.result, None),
+            CANCEL_TOKEN => {
+                self.stats.completed(OpKind::Cancel, cqe.result, None);
+                self.stats.finished(OpKind::Cancel);
+            }
             ptr => {
                 let header = NonNull::new(ptr as *mut OpHeader).expect("null user_data");
                 // SAFETY: every other `user_data` is an op cell submitted by `Op::submit`, whose
@@ -307,11 +321,11 @@ impl Uring {
     /// Runtime shutdown: refuses new operations, cancels every one in flight and waits (up to
     /// `limit`) until the kernel has given each back, so no buffer or descriptor is left behind.
     pub(crate) fn drain(&self, limit: Duration) {
-        self.closed.store(true, Release);
         let any = opcode::AsyncCancel2::new(types::CancelBuilder::any())
             .build()
             .user_data(CANCEL_TOKEN);
-        let _ = self.push_raw(&any);
+        let _ = self.push(&any, OpKind::Cancel);
+        self.closed.store(true, Release);
         let deadline = Instant::now() + limit;
         while self.in_flight() > 0 && Instant::now() < deadline {
             self.park(Some(Duration::from_millis(10)));
