@@ -111,13 +111,7 @@ impl Acceptor {
     fn submit(&self, ring: &Arc<Uring>, multishot: bool) -> io::Result<Op<AcceptData>> {
         let data = AcceptData {
             _fd: self.src.shared_fd().clone(),
-            // SAFETY: all-zero is a valid `sockaddr_storage`.
-            addr: (!multishot).then(|| {
-                Box::new((
-                    unsafe { zeroed() },
-                    size_of::<libc::sockaddr_storage>() as _,
-                ))
-            }),
+            addr: (!multishot).then(empty_addr),
         };
         let fd = types::Fd(self.src.fd());
         Op::submit(ring, OpKind::Accept, data, |d| {
@@ -131,6 +125,12 @@ impl Acceptor {
             }
         })
     }
+}
+
+fn empty_addr() -> Box<(libc::sockaddr_storage, libc::socklen_t)> {
+    // SAFETY: all-zero is a valid `sockaddr_storage`.
+    let storage = unsafe { zeroed() };
+    Box::new((storage, size_of::<libc::sockaddr_storage>() as _))
 }
 
 /// The descriptor and peer address of an accept's completion (`getpeername` for multishot).
