@@ -145,6 +145,12 @@ impl IoDriver {
             ..IoMetrics::default()
         };
         self.handle.stats().snapshot(&mut m);
+        if let IoHandle::Uring(u) = &self.handle {
+            m.stray_completions = u.stray_completions();
+            if let Some(b) = u.buf_ring() {
+                m.buffers = b.metrics();
+            }
+        }
         m
     }
 }

@@ -13,6 +13,7 @@ struct OpCounters {
     submitted: AtomicU64,
     completed: AtomicU64,
     errors: AtomicU64,
+    cancelled: AtomicU64,
     bytes: AtomicU64,
     in_flight: AtomicU64,
     latency: [AtomicU64; POLL_BUCKETS],
@@ -43,7 +44,9 @@ impl IoStats {
     pub(crate) fn completed(&self, kind: OpKind, res: i32, latency_ns: Option<u64>) {
         let c = &self.ops[kind.index()];
         c.completed.fetch_add(1, Relaxed);
-        if res < 0 {
+        if res == -libc::ECANCELED {
+            c.cancelled.fetch_add(1, Relaxed);
+        } else if res < 0 {
             c.errors.fetch_add(1, Relaxed);
         } else if moves_bytes(kind) {
             c.bytes.fetch_add(res as u64, Relaxed);
@@ -84,6 +87,7 @@ impl IoStats {
             submitted: c.submitted.load(Relaxed),
             completed: c.completed.load(Relaxed),
             errors: c.errors.load(Relaxed),
+            cancelled: c.cancelled.load(Relaxed),
             bytes: c.bytes.load(Relaxed),
             in_flight: c.in_flight.load(Relaxed),
             latency_histogram: c.latency.iter().map(|b| b.load(Relaxed)).collect(),

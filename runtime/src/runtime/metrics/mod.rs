@@ -21,7 +21,9 @@ mod worker;
 
 pub use histogram::{bucket_of, bucket_range_ns, POLL_BUCKETS};
 pub(crate) use io::IoStats;
-pub use snapshot::{IoMetrics, IoOpMetrics, PoolMetrics, RuntimeMetrics, WorkerMetrics};
+pub use snapshot::{
+    IoBufferMetrics, IoMetrics, IoOpMetrics, PoolMetrics, RuntimeMetrics, WorkerMetrics,
+};
 pub(crate) use worker::{WorkerBlock, WorkerStats};
 
 /// Whether this build counts anything (the `telemetry` feature).

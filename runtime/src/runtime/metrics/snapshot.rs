@@ -98,6 +98,29 @@ pub struct IoMetrics {
     /// Completions the kernel had to hold back because the completion queue was full (none are
     /// lost: the driver requires `IORING_FEAT_NODROP`).
     pub cq_overflows: u64,
+    /// Completions that named no operation in flight, ignored (a kernel quirk or a bug: never
+    /// expected; a non-zero value is worth a report).
+    pub stray_completions: u64,
+    /// The pool of provided buffers multishot receives land in (io_uring on kernel 5.19+).
+    pub buffers: IoBufferMetrics,
+}
+
+/// The I/O buffer pool: the provided buffers the kernel fills for multishot receives.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct IoBufferMetrics {
+    /// Buffers in the pool (0 when the backend has no provided buffers).
+    pub capacity: u64,
+    /// Size of each buffer in bytes.
+    pub buffer_size: u64,
+    /// Buffers holding received data not yet read by the application.
+    pub in_use: u64,
+    /// Receives that found a buffer.
+    pub hits: u64,
+    /// Receives that found none (`ENOBUFS`) and fell back to a single-shot receive.
+    pub misses: u64,
+    /// Buffers allocated over the pool's life.
+    pub growth: u64,
 }
 
 impl IoMetrics {
@@ -119,8 +142,11 @@ pub struct IoOpMetrics {
     /// Completions, successful or not (a multishot operation, such as an accept that stays
     /// armed, completes once per result).
     pub completed: u64,
-    /// Operations that finished with an error.
+    /// Completions with an error (cancellations not included).
     pub errors: u64,
+    /// Completions of operations cancelled because nobody waited for them any more (a
+    /// dropped stream's armed receive, a dropped listener's armed accept).
+    pub cancelled: u64,
     /// Bytes moved by successful reads or writes.
     pub bytes: u64,
     /// Operations submitted and not completed yet.

@@ -10,10 +10,20 @@ use std::time::Duration;
 const WAKE_TOKEN: Token = Token(usize::MAX);
 const EVENTS: usize = 1024;
 
+/// Registered sources by slot. A token is `generation << 32 | slot`: a slot is reused by later
+/// registrations, and an event still queued for the old source must not reach the new one
+/// (its closed and error bits are sticky).
 #[derive(Default)]
 struct Slab {
-    entries: Vec<Option<Arc<ScheduledIo>>>,
+    entries: Vec<(u32, Option<Arc<ScheduledIo>>)>,
     free: Vec<usize>,
+}
+
+impl Slab {
+    fn get(&self, token: usize) -> Option<&Arc<ScheduledIo>> {
+        let (generation, io) = self.entries.get(token & 0xffff_ffff)?;
+        (*generation as usize == token >> 32).then_some(io.as_ref()?)
+    }
 }
 
 /// A runtime's epoll instance and the sources registered with it.
@@ -66,22 +76,25 @@ impl Reactor {
 
     fn insert(&self, io: Arc<ScheduledIo>) -> usize {
         let mut s = self.sources.lock().unwrap();
-        match s.free.pop() {
-            Some(i) => {
-                s.entries[i] = Some(io);
-                i
-            }
+        let slot = match s.free.pop() {
+            Some(i) => i,
             None => {
-                s.entries.push(Some(io));
+                s.entries.push((0, None));
                 s.entries.len() - 1
             }
-        }
+        };
+        let entry = &mut s.entries[slot];
+        entry.0 = entry.0.wrapping_add(1);
+        entry.1 = Some(io);
+        (entry.0 as usize) << 32 | slot
     }
 
     fn remove(&self, token: usize) {
         let mut s = self.sources.lock().unwrap();
-        if s.entries.get_mut(token).and_then(Option::take).is_some() {
-            s.free.push(token);
+        let slot = token & 0xffff_ffff;
+        if s.get(token).is_some() {
+            s.entries[slot].1 = None;
+            s.free.push(slot);
         }
     }
 
@@ -103,7 +116,7 @@ impl Reactor {
             .iter()
             .filter(|e| e.token() != WAKE_TOKEN)
             .filter_map(|e| {
-                let io = sources.entries.get(e.token().0)?.as_ref()?;
+                let io = sources.get(e.token().0)?;
                 Some((io.clone(), bits_of(e)))
             })
             .collect();
@@ -118,15 +131,13 @@ impl Reactor {
 
     /// Runtime shutdown: wakes every waiting task so it sees the error.
     pub(crate) fn shutdown(&self) {
-        let all: Vec<_> = self
-            .sources
-            .lock()
-            .unwrap()
+        let sources = self.sources.lock().unwrap();
+        let all: Vec<_> = sources
             .entries
             .iter()
-            .flatten()
-            .cloned()
+            .filter_map(|(_, io)| io.clone())
             .collect();
+        drop(sources);
         all.iter().for_each(|io| io.wake_all());
     }
 }

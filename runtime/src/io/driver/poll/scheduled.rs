@@ -112,17 +112,20 @@ impl ScheduledIo {
     }
 
     /// A system call after `ev` would block: forget readiness, unless a newer event came in.
+    /// Closed and error bits go too: a call that would block proves they no longer hold for
+    /// this side (a closed read side reads 0, an error is returned, neither blocks).
     pub(crate) fn clear(&self, ev: ReadyEvent) {
-        // Closed and error states stay: they do not go away.
-        let clear = ev.bits & (READABLE | WRITABLE);
         let _ = self.readiness.fetch_update(AcqRel, Acquire, |cur| {
-            (cur & !BITS == ev.tick).then_some(cur & !clear)
+            (cur & !BITS == ev.tick).then_some(cur & !ev.bits)
         });
     }
 
-    /// Wakes everyone (the driver is shutting down, or the source deregistered).
+    /// Wakes every waiting task without changing readiness (the driver is shutting down).
     pub(crate) fn wake_all(&self) {
-        self.set_ready(READ_CLOSED | WRITE_CLOSED | ERROR);
+        let mut w = self.waiters.lock();
+        let (r, wr) = (w.reader.take(), w.writer.take());
+        drop(w);
+        r.into_iter().chain(wr).for_each(Waker::wake);
     }
 }
 

@@ -1,5 +1,6 @@
 //! The io_uring backend: the shared ring, its operations and natively driven streams.
 
+mod buf_ring;
 mod op;
 mod ring;
 mod stream;

@@ -2,22 +2,26 @@
 //! kernel's completion lands in.
 //!
 //! # Protocol
-//! The cell is reference counted. Submitting an operation turns one reference into the SQE's
-//! `user_data` (a pointer to the cell's [`OpHeader`]); that reference belongs to the kernel and is
-//! released by the driver when the operation's last completion arrives (a completion without
-//! `IORING_CQE_F_MORE`). The other reference is the [`Op`]. Everything the kernel may touch
-//! (buffers, addresses, the descriptor) lives in the cell's `data`, so it outlives the operation
-//! even when the `Op` is dropped first: such an operation is *orphaned*: the driver asks the
-//! kernel to cancel it, and when its completion arrives the data's [`OpData::orphaned`] hook
-//! releases what the result created (an accepted or opened descriptor is closed), then the cell
-//! is freed. Fields behind the mutex are touched by the `Op` owner and the reaping thread only
-//! under the lock; `data` is moved out only once the final completion has been recorded.
+//! The cell is reference counted. Submitting an operation enters one reference in the ring's
+//! [`OpTable`] under a key (slot index and generation) that becomes the SQE's `user_data`; that
+//! reference belongs to the kernel and leaves the table with the operation's last completion (a
+//! completion without `IORING_CQE_F_MORE`). The other reference is the [`Op`]. Everything the
+//! kernel may touch (buffers, addresses, the descriptor) lives in the cell's `data`, so it
+//! outlives the operation even when the `Op` is dropped first: such an operation is *orphaned*:
+//! the driver asks the kernel to cancel it, and when its completion arrives the data's
+//! [`OpData::orphaned`] hook releases what the result created (an accepted or opened descriptor
+//! is closed), then the cell is freed. Fields behind the mutex are touched by the `Op` owner and
+//! the reaping thread only under the lock; `data` is moved out only once the final completion
+//! has been recorded.
+//!
+//! Keys are never reused while the kernel might still name them: a completion (or a
+//! cancellation) carrying a key whose slot has moved on is recognised as stray and ignored,
+//! never dereferenced.
 
 use super::ring::Uring;
 use crate::io::driver::OpKind;
 use std::collections::VecDeque;
 use std::io;
-use std::ptr::NonNull;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
@@ -59,16 +63,57 @@ pub(crate) trait OpData: Send + 'static {
 impl OpData for () {}
 impl OpData for Vec<u8> {}
 
-/// The start of every cell: what the driver needs to dispatch a completion by pointer.
-#[repr(C)]
-pub(crate) struct OpHeader {
-    complete: unsafe fn(NonNull<OpHeader>, Cqe, &Uring),
+/// The part of a cell the driver calls, whatever its data type.
+pub(crate) trait Completion: Send + Sync {
+    /// Records a completion; returns the waker to wake (outside any lock).
+    fn complete(&self, cqe: Cqe, ring: &Uring) -> Option<Waker>;
+    /// The operation's kind, for the counters.
+    fn kind(&self) -> OpKind;
 }
 
-impl OpHeader {
-    /// The completion function of the cell this header starts.
-    pub(super) fn complete_fn(&self) -> unsafe fn(NonNull<OpHeader>, Cqe, &Uring) {
-        self.complete
+/// The ring's operations in flight, by key. A key is `generation << 32 | slot`.
+#[derive(Default)]
+pub(crate) struct OpTable {
+    slots: Vec<(u32, Option<Arc<dyn Completion>>)>,
+    free: Vec<u32>,
+    live: usize,
+}
+
+impl OpTable {
+    /// Enters the kernel's reference; returns the key for `user_data`.
+    pub(crate) fn insert(&mut self, cell: Arc<dyn Completion>) -> u64 {
+        let slot = match self.free.pop() {
+            Some(i) => i as usize,
+            None => {
+                self.slots.push((0, None));
+                self.slots.len() - 1
+            }
+        };
+        let entry = &mut self.slots[slot];
+        entry.0 = entry.0.wrapping_add(1);
+        entry.1 = Some(cell);
+        self.live += 1;
+        u64::from(entry.0) << 32 | slot as u64
+    }
+
+    /// The cell of `key`, taken out of the table if `last`; `None` for a stray key.
+    pub(crate) fn get(&mut self, key: u64, last: bool) -> Option<Arc<dyn Completion>> {
+        let slot = (key & 0xffff_ffff) as usize;
+        let entry = self.slots.get_mut(slot)?;
+        if u64::from(entry.0) != key >> 32 || entry.1.is_none() {
+            return None;
+        }
+        if !last {
+            return entry.1.clone();
+        }
+        self.free.push(slot as u32);
+        self.live -= 1;
+        entry.1.take()
+    }
+
+    /// Operations whose last completion has not arrived.
+    pub(crate) fn live(&self) -> usize {
+        self.live
     }
 }
 
@@ -82,40 +127,28 @@ struct Slot<T> {
 }
 
 /// The shared cell of one operation.
-#[repr(C)]
 pub(crate) struct OpCell<T: OpData> {
-    header: OpHeader,
     kind: OpKind,
     submitted_at: Option<Instant>,
     slot: Mutex<Slot<T>>,
 }
 
-impl<T: OpData> OpCell<T> {
-    /// Records a completion; runs on the reaping thread.
-    ///
-    /// # Safety
-    /// `header` must be the `user_data` of a submission of an `OpCell<T>`, whose kernel reference
-    /// has not been released yet.
-    unsafe fn complete(header: NonNull<OpHeader>, cqe: Cqe, ring: &Uring) {
-        let ptr = header.as_ptr() as *const OpCell<T>;
-        // SAFETY: the kernel's reference keeps the cell alive (caller's contract); `OpCell` is
-        // `repr(C)` with the header first, so the header pointer is the cell pointer.
-        let cell = unsafe { &*ptr };
-        let latency = cell.submitted_at.map(|t| t.elapsed().as_nanos() as u64);
-        ring.stats().completed(cell.kind, cqe.result, latency);
-        let waker = cell.record(cqe);
+impl<T: OpData> Completion for OpCell<T> {
+    fn complete(&self, cqe: Cqe, ring: &Uring) -> Option<Waker> {
+        let latency = self.submitted_at.map(|t| t.elapsed().as_nanos() as u64);
+        ring.stats().completed(self.kind, cqe.result, latency);
         if !cqe.more() {
-            ring.stats().finished(cell.kind);
-            ring.op_finished();
-            // SAFETY: this is the final completion: release the kernel's reference, which was
-            // made by `Arc::into_raw` in `Op::submit`.
-            drop(unsafe { Arc::from_raw(ptr) });
+            ring.stats().finished(self.kind);
         }
-        if let Some(w) = waker {
-            w.wake();
-        }
+        self.record(cqe)
     }
 
+    fn kind(&self) -> OpKind {
+        self.kind
+    }
+}
+
+impl<T: OpData> OpCell<T> {
     fn record(&self, cqe: Cqe) -> Option<Waker> {
         let mut slot = self.slot.lock().unwrap();
         slot.finished = !cqe.more();
@@ -137,6 +170,7 @@ impl<T: OpData> OpCell<T> {
 /// The future side of an operation: polls for its completions and owns its data afterwards.
 pub(crate) struct Op<T: OpData> {
     cell: Option<Arc<OpCell<T>>>,
+    key: u64,
     ring: Arc<Uring>,
 }
 
@@ -150,9 +184,6 @@ impl<T: OpData> Op<T> {
         build: impl FnOnce(&mut T) -> io_uring::squeue::Entry,
     ) -> io::Result<Op<T>> {
         let cell = Arc::new(OpCell {
-            header: OpHeader {
-                complete: OpCell::<T>::complete,
-            },
             kind,
             submitted_at: ring.timing().then(Instant::now),
             slot: Mutex::new(Slot {
@@ -165,14 +196,10 @@ impl<T: OpData> Op<T> {
             }),
         });
         let entry = build(cell.slot.lock().unwrap().data.as_mut().unwrap());
-        let user_data = Arc::into_raw(cell.clone()) as u64;
-        if let Err(e) = ring.push(&entry.user_data(user_data), kind) {
-            // SAFETY: the entry never reached the kernel: take its reference back.
-            drop(unsafe { Arc::from_raw(user_data as *const OpCell<T>) });
-            return Err(e);
-        }
+        let key = ring.submit_op(&entry, kind, cell.clone())?;
         Ok(Op {
             cell: Some(cell),
+            key,
             ring: ring.clone(),
         })
     }
@@ -262,7 +289,6 @@ impl<T: OpData> Drop for Op<T> {
         slot.orphaned = true;
         slot.waker = None;
         drop(slot);
-        let user_data = Arc::as_ptr(&cell) as u64;
-        self.ring.cancel(user_data);
+        self.ring.cancel(self.key);
     }
 }

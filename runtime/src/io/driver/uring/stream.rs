@@ -1,17 +1,22 @@
 //! [`NativeStream`]: a connected stream socket read and written with io_uring `RECV` and `SEND`.
 //!
-//! The kernel never sees the caller's buffer: a read lands in the stream's own buffer and is
+//! The kernel never sees the caller's buffer: a read lands in a buffer the driver owns and is
 //! copied out, so dropping a read future mid-flight cannot let the kernel write into freed memory.
+//! Where the kernel has provided-buffer rings (5.19+), one multishot `RECV` stays armed per
+//! stream and each completion names the ring buffer holding the data, given back once copied
+//! out; when the ring runs dry (`ENOBUFS`) a single-shot receive into the stream's own buffer
+//! keeps the reader moving.
 //! Writes are accepted into an owned buffer and sent in the background, one send in flight at a
 //! time (short sends are resubmitted until the buffer is gone); the next write, flush or shutdown
 //! waits for it and reports its error. A stream dropped with a send in flight lets it finish
 //! (the descriptor stays open until then); a read in flight is cancelled.
 
-use super::op::{Op, OpData};
+use super::buf_ring::{BufRing, BGID};
+use super::op::{Cqe, Op, OpData};
 use super::Uring;
 use crate::io::driver::OpKind;
 use crate::io::ReadBuf;
-use io_uring::{opcode, types};
+use io_uring::{cqueue, opcode, types};
 use std::io::{self, IoSlice};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::{Arc, Mutex};
@@ -30,12 +35,34 @@ struct Buf {
 
 impl OpData for Buf {}
 
+/// What a multishot receive keeps alive: the socket, and the ring to give buffers back to when
+/// completions arrive after the stream is gone.
+struct RecvMulti {
+    _fd: Arc<OwnedFd>,
+    ring: Arc<Uring>,
+}
+
+impl OpData for RecvMulti {
+    fn orphaned(&mut self, cqe: Cqe) {
+        if let (Some(bid), Some(br)) = (cqueue::buffer_select(cqe.flags), self.ring.buf_ring()) {
+            br.taken();
+            br.give_back(bid);
+        }
+    }
+}
+
 #[derive(Default)]
 struct ReadSide {
+    /// The armed multishot receive.
+    multi: Option<Op<RecvMulti>>,
+    /// A ring buffer being copied out: id, position, length.
+    current: Option<(u16, usize, usize)>,
+    /// A single-shot receive into `spare`.
     op: Option<Op<Buf>>,
     spare: Vec<u8>,
     start: usize,
     end: usize,
+    eof: bool,
 }
 
 #[derive(Default)]
@@ -71,36 +98,113 @@ impl NativeStream {
     ) -> Poll<io::Result<()>> {
         let mut r = self.read.lock().unwrap();
         loop {
-            if r.start < r.end {
-                let n = (r.end - r.start).min(out.remaining());
-                out.put_slice(&r.spare[r.start..r.start + n]);
-                r.start += n;
+            if self.copy_out(&mut r, out) || r.eof || out.remaining() == 0 {
                 return Poll::Ready(Ok(()));
             }
-            if let Some(op) = r.op.as_mut() {
-                let (cqe, mut buf) = ready!(op.poll_complete(cx));
-                r.op = None;
-                let n = match cqe.into_result() {
-                    Ok(n) => n as usize,
-                    Err(e) => {
-                        r.spare = buf.bytes;
-                        return Poll::Ready(Err(e));
-                    }
-                };
-                // SAFETY: the kernel wrote `n` bytes at the start of the buffer's capacity.
-                unsafe { buf.bytes.set_len(n) };
-                (r.spare, r.start, r.end) = (buf.bytes, 0, n);
-                if n == 0 {
-                    return Poll::Ready(Ok(()));
-                }
+            if r.op.is_some() {
+                ready!(self.poll_single(&mut r, cx))?;
                 continue;
             }
-            if out.remaining() == 0 {
-                return Poll::Ready(Ok(()));
+            match self.ring.buf_ring() {
+                Some(br) => ready!(self.poll_multi(&mut r, br, cx))?,
+                None => {
+                    let size = out.remaining().clamp(MIN_RECV, MAX_CHUNK);
+                    r.op = Some(self.submit_recv(std::mem::take(&mut r.spare), size)?);
+                }
             }
-            let size = out.remaining().clamp(MIN_RECV, MAX_CHUNK);
-            r.op = Some(self.submit_recv(std::mem::take(&mut r.spare), size)?);
         }
+    }
+
+    /// Copies buffered bytes (a ring buffer's, or the single-shot buffer's) into `out`.
+    fn copy_out(&self, r: &mut ReadSide, out: &mut ReadBuf<'_>) -> bool {
+        if let (Some((bid, pos, len)), Some(br)) = (r.current, self.ring.buf_ring()) {
+            let n = (len - pos).min(out.remaining());
+            // SAFETY: a completion handed us `bid` with `len` bytes; we have not given it back.
+            out.put_slice(&unsafe { br.data(bid, len) }[pos..pos + n]);
+            r.current = Some((bid, pos + n, len));
+            if pos + n == len {
+                r.current = None;
+                br.give_back(bid);
+            }
+            return n > 0;
+        }
+        if r.start < r.end {
+            let n = (r.end - r.start).min(out.remaining());
+            out.put_slice(&r.spare[r.start..r.start + n]);
+            r.start += n;
+            return n > 0;
+        }
+        false
+    }
+
+    /// Waits for the single-shot receive; its bytes land in `spare`.
+    fn poll_single(&self, r: &mut ReadSide, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let op = r.op.as_mut().expect("single-shot receive in flight");
+        let (cqe, mut buf) = ready!(op.poll_complete(cx));
+        r.op = None;
+        let n = match cqe.into_result() {
+            Ok(n) => n as usize,
+            Err(e) => {
+                r.spare = buf.bytes;
+                return Poll::Ready(Err(e));
+            }
+        };
+        // SAFETY: the kernel wrote `n` bytes at the start of the buffer's capacity.
+        unsafe { buf.bytes.set_len(n) };
+        (r.spare, r.start, r.end) = (buf.bytes, 0, n);
+        r.eof = n == 0;
+        Poll::Ready(Ok(()))
+    }
+
+    /// Waits for the multishot receive's next completion (arming it if needed).
+    fn poll_multi(
+        &self,
+        r: &mut ReadSide,
+        br: &BufRing,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<()>> {
+        if r.multi.is_none() {
+            r.multi = Some(self.submit_multi()?);
+        }
+        let Some(cqe) = ready!(r.multi.as_mut().expect("armed").poll_next(cx)) else {
+            r.multi = None;
+            return Poll::Ready(Ok(()));
+        };
+        if !cqe.more() {
+            r.multi = None;
+        }
+        let bid = cqueue::buffer_select(cqe.flags);
+        if let Some(bid) = bid {
+            br.taken();
+            r.current = Some((bid, 0, cqe.result.max(0) as usize));
+        }
+        match cqe.result {
+            0 => {
+                r.eof = true;
+                if let Some((bid, ..)) = r.current.take() {
+                    br.give_back(bid);
+                }
+                Poll::Ready(Ok(()))
+            }
+            e if e == -libc::ENOBUFS => {
+                br.missed();
+                r.op = Some(self.submit_recv(std::mem::take(&mut r.spare), MAX_CHUNK)?);
+                Poll::Ready(Ok(()))
+            }
+            e if e < 0 => Poll::Ready(Err(io::Error::from_raw_os_error(-e))),
+            _ => Poll::Ready(Ok(())),
+        }
+    }
+
+    fn submit_multi(&self) -> io::Result<Op<RecvMulti>> {
+        let data = RecvMulti {
+            _fd: self.fd.clone(),
+            ring: self.ring.clone(),
+        };
+        let fd = types::Fd(self.fd.as_raw_fd());
+        Op::submit(&self.ring, OpKind::Read, data, |_| {
+            opcode::RecvMulti::new(fd, BGID).build()
+        })
     }
 
     fn submit_recv(&self, mut bytes: Vec<u8>, size: usize) -> io::Result<Op<Buf>> {
@@ -186,6 +290,10 @@ impl NativeStream {
 
 impl Drop for NativeStream {
     fn drop(&mut self) {
+        let r = self.read.get_mut().unwrap();
+        if let (Some((bid, ..)), Some(br)) = (r.current.take(), self.ring.buf_ring()) {
+            br.give_back(bid);
+        }
         if let Some(op) = self.write.get_mut().unwrap().op.take() {
             op.detach();
         }

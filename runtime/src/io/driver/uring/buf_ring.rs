@@ -1,0 +1,164 @@
+//! [`BufRing`]: a ring of provided buffers the kernel picks from for multishot receives, and the
+//! I/O buffer pool's counters.
+//!
+//! # Protocol
+//! The ring is a page-aligned array of `{addr, len, bid}` entries whose last entry's reserved
+//! field is the tail. We are the only producer: under `tail`, a buffer is written at
+//! `tail & mask` and the tail is published with a Release store; the kernel consumes from its
+//! head and tells us which buffer it filled in each completion's flags. A buffer belongs to the
+//! kernel from publication until a completion names it, then to the reader that took that
+//! completion until it calls [`BufRing::give_back`].
+
+use io_uring::types::BufRingEntry;
+use std::alloc::{alloc_zeroed, dealloc, Layout};
+use std::io;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering::*};
+use std::sync::Mutex;
+
+/// Buffer group id of the runtime's ring.
+pub(crate) const BGID: u16 = 0;
+/// Buffers in the ring.
+const ENTRIES: u16 = 256;
+/// Size of each buffer.
+pub(crate) const BUF_SIZE: usize = 16 * 1024;
+
+/// The runtime's provided-buffer ring.
+pub(crate) struct BufRing {
+    entries: NonNull<BufRingEntry>,
+    memory: NonNull<u8>,
+    tail: Mutex<u16>,
+    stats: PoolStats,
+}
+
+// SAFETY: the raw pointers are owned allocations; the entries are written only under `tail`,
+// and each buffer is touched only by whoever owns it under the protocol above.
+unsafe impl Send for BufRing {}
+// SAFETY: as above.
+unsafe impl Sync for BufRing {}
+
+/// Counters of the I/O buffer pool (always kept: they are few and off the per-poll path).
+#[derive(Default)]
+struct PoolStats {
+    in_use: AtomicU64,
+    hits: AtomicU64,
+    misses: AtomicU64,
+    growth: AtomicU64,
+}
+
+impl BufRing {
+    fn ring_layout() -> Layout {
+        Layout::from_size_align(ENTRIES as usize * size_of::<BufRingEntry>(), 4096).unwrap()
+    }
+
+    fn memory_layout() -> Layout {
+        Layout::from_size_align(ENTRIES as usize * BUF_SIZE, 64).unwrap()
+    }
+
+    /// Allocates the ring and its buffers and registers them with `submitter`.
+    pub(crate) fn new(submitter: &io_uring::Submitter<'_>) -> io::Result<BufRing> {
+        // SAFETY: both layouts have a non-zero size.
+        let (entries, memory) = unsafe {
+            (
+                alloc_zeroed(Self::ring_layout()),
+                alloc_zeroed(Self::memory_layout()),
+            )
+        };
+        let (Some(entries), Some(memory)) = (NonNull::new(entries.cast()), NonNull::new(memory))
+        else {
+            return Err(io::ErrorKind::OutOfMemory.into());
+        };
+        let ring = BufRing {
+            entries,
+            memory,
+            tail: Mutex::new(0),
+            stats: PoolStats::default(),
+        };
+        // SAFETY: the ring memory is page-aligned, zeroed, `ENTRIES` entries long, and lives
+        // until `unregister` in `Uring`'s drop has run.
+        unsafe {
+            submitter.register_buf_ring_with_flags(entries.as_ptr() as u64, ENTRIES, BGID, 0)
+        }?;
+        ring.stats.growth.store(u64::from(ENTRIES), Relaxed);
+        for bid in 0..ENTRIES {
+            ring.publish(bid);
+        }
+        Ok(ring)
+    }
+
+    /// The pool's counters, as the metrics snapshot shows them.
+    pub(crate) fn metrics(&self) -> crate::runtime::metrics::IoBufferMetrics {
+        let s = &self.stats;
+        crate::runtime::metrics::IoBufferMetrics {
+            capacity: u64::from(ENTRIES),
+            buffer_size: BUF_SIZE as u64,
+            in_use: s.in_use.load(Relaxed),
+            hits: s.hits.load(Relaxed),
+            misses: s.misses.load(Relaxed),
+            growth: s.growth.load(Relaxed),
+        }
+    }
+
+    /// The first `len` bytes of buffer `bid`, filled by a completion that named it.
+    ///
+    /// # Safety
+    /// The caller owns `bid` (took the completion naming it and has not given it back), and
+    /// `len` is that completion's result.
+    pub(crate) unsafe fn data(&self, bid: u16, len: usize) -> &[u8] {
+        debug_assert!(bid < ENTRIES && len <= BUF_SIZE);
+        // SAFETY: inside the allocation; the kernel initialized `len` bytes; we own the buffer.
+        unsafe {
+            std::slice::from_raw_parts(self.memory.as_ptr().add(bid as usize * BUF_SIZE), len)
+        }
+    }
+
+    /// A completion handed buffer `bid` to a reader.
+    pub(crate) fn taken(&self) {
+        self.stats.hits.fetch_add(1, Relaxed);
+        self.stats.in_use.fetch_add(1, Relaxed);
+    }
+
+    /// The kernel had no buffer for a receive (`ENOBUFS`).
+    pub(crate) fn missed(&self) {
+        self.stats.misses.fetch_add(1, Relaxed);
+    }
+
+    /// Returns buffer `bid` to the kernel.
+    pub(crate) fn give_back(&self, bid: u16) {
+        self.stats.in_use.fetch_sub(1, Relaxed);
+        self.publish(bid);
+    }
+
+    fn publish(&self, bid: u16) {
+        let mut tail = self.tail.lock().unwrap();
+        let slot = (*tail & (ENTRIES - 1)) as usize;
+        // SAFETY: `slot < ENTRIES`; the producer side of the ring is ours under `tail`.
+        let entry = unsafe { &mut *self.entries.as_ptr().add(slot) };
+        // SAFETY: inside the buffer allocation.
+        let addr = unsafe { self.memory.as_ptr().add(bid as usize * BUF_SIZE) };
+        entry.set_addr(addr as u64);
+        entry.set_len(BUF_SIZE as u32);
+        entry.set_bid(bid);
+        *tail = tail.wrapping_add(1);
+        // SAFETY: the tail field lies in the first entry of our ring allocation; the kernel reads
+        // it atomically, so it is written as an atomic with Release (publishing the entry).
+        let tail_ptr = unsafe { BufRingEntry::tail(self.entries.as_ptr()) } as *const AtomicU16;
+        // SAFETY: `tail_ptr` is a valid, aligned u16 inside our allocation.
+        unsafe { &*tail_ptr }.store(*tail, Release);
+    }
+
+    /// Unregisters the ring (before the memory goes); the kernel must be done with it.
+    pub(crate) fn unregister(&self, submitter: &io_uring::Submitter<'_>) {
+        let _ = submitter.unregister_buf_ring(BGID);
+    }
+}
+
+impl Drop for BufRing {
+    fn drop(&mut self) {
+        // SAFETY: allocated in `new` with these layouts; unregistered by the owner first.
+        unsafe {
+            dealloc(self.entries.as_ptr().cast(), Self::ring_layout());
+            dealloc(self.memory.as_ptr(), Self::memory_layout());
+        }
+    }
+}
