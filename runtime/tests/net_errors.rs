@@ -43,6 +43,9 @@ fn peer_reset(rt: Runtime) {
         server.set_linger(Some(Duration::ZERO)).unwrap();
         client.write_all(b"unread").await.unwrap();
         client.flush().await.unwrap();
+        // The bytes have arrived (on io_uring a flushed write may still be in flight; a send
+        // that ran after the reset would report the error itself, as the next write would).
+        server.readable().await.unwrap();
         drop(server);
         let mut buf = [0u8; 8];
         let err = client.read(&mut buf).await.unwrap_err();

@@ -427,3 +427,48 @@ rt_test!(
     broadcast_every_receiver_gets_every_message,
     watch_receiver_sees_the_last_value,
 );
+
+/// `JoinError` is `Send + Sync`, so `?` turns it into `Box<dyn Error + Send + Sync>`.
+#[test]
+fn join_error_is_send_sync_and_keeps_the_message() {
+    fn send_sync<T: Send + Sync + std::error::Error>() {}
+    send_sync::<zokio::task::JoinError>();
+    let rt = zokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let err = rt
+        .block_on(async { zokio::spawn(async { panic!("boom") }).await })
+        .unwrap_err();
+    let boxed: Box<dyn std::error::Error + Send + Sync> = Box::new(err);
+    assert!(
+        boxed
+            .to_string()
+            .ends_with("panicked with message \"boom\""),
+        "{boxed}"
+    );
+}
+
+/// `wait_for` returns at once when the current value matches, else after the matching send;
+/// it fails once the sender is gone without a match.
+#[test]
+fn watch_wait_for_sees_the_matching_value() {
+    let rt = zokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (tx, mut rx) = zokio::sync::watch::channel(1);
+        assert_eq!(*rx.wait_for(|v| *v == 1).await.unwrap(), 1);
+        let waiter = zokio::spawn(async move {
+            let got = *rx.wait_for(|v| *v >= 4).await.unwrap();
+            (got, rx)
+        });
+        for v in 2..=4 {
+            tx.send(v).unwrap();
+            zokio::task::yield_now().await;
+        }
+        let (got, mut rx) = waiter.await.unwrap();
+        assert_eq!(got, 4);
+        drop(tx);
+        assert!(rx.wait_for(|v| *v == 99).await.is_err());
+    });
+}

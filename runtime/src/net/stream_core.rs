@@ -80,9 +80,12 @@ impl StreamCore {
         }
     }
 
-    /// Flushes, then shuts the write side down (the peer reads end of stream).
+    /// Waits for every accepted byte to be sent, then shuts the write side down (the peer reads
+    /// end of stream).
     pub(crate) fn poll_shutdown(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        ready!(self.poll_flush(cx))?;
+        if let Some(n) = self.native() {
+            ready!(n.poll_drain(cx))?;
+        }
         Poll::Ready(self.shutdown(std::net::Shutdown::Write))
     }
 

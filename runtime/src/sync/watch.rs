@@ -246,10 +246,41 @@ impl<T> Receiver<T> {
         }
     }
 
+    /// Waits until the value satisfies `f` (checking the current value first), marks it seen
+    /// and returns it borrowed. Fails once the sender is gone and no value satisfied `f`.
+    pub async fn wait_for(
+        &mut self,
+        mut f: impl FnMut(&T) -> bool,
+    ) -> Result<Ref<'_, T>, RecvError> {
+        let shared = &self.shared;
+        loop {
+            // Registered before the check, so a send after the check still wakes us.
+            let notified = shared.rx_notify.notified();
+            let version = shared.version.load(Acquire);
+            if let Some(value) = matching(shared, &mut f) {
+                self.seen = version & !CLOSED;
+                return Ok(value);
+            }
+            if version & CLOSED != 0 {
+                return Err(RecvError(()));
+            }
+            notified.await;
+        }
+    }
+
     /// Whether both receivers watch the same channel.
     pub fn same_channel(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.shared, &other.shared)
     }
+}
+
+/// The value, borrowed, if it satisfies `f` (the lock is not held otherwise).
+fn matching<'a, T>(shared: &'a Shared<T>, f: &mut impl FnMut(&T) -> bool) -> Option<Ref<'a, T>> {
+    let guard = shared.value.lock();
+    f(&guard).then_some(Ref {
+        guard,
+        changed: false,
+    })
 }
 
 impl<T> Clone for Receiver<T> {

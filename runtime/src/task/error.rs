@@ -7,8 +7,16 @@ use std::io;
 
 enum Repr {
     Cancelled,
-    Panic(Box<dyn Any + Send + 'static>),
+    Panic(Payload, Option<String>),
 }
+
+/// A panic payload, reachable only by value (moved out by `into_panic`), never through `&`.
+struct Payload(Box<dyn Any + Send + 'static>);
+
+// SAFETY: a `Payload` is never accessed through a shared reference (the message is copied out
+// when the error is made), so sharing `&JoinError` across threads cannot touch the non-`Sync`
+// payload; it only moves with the error.
+unsafe impl Sync for Payload {}
 
 /// A task failed to complete: it was cancelled (aborted or the runtime shut down) or it panicked.
 pub struct JoinError {
@@ -25,8 +33,12 @@ impl JoinError {
     }
 
     pub(crate) fn panic(id: Id, payload: Box<dyn Any + Send + 'static>) -> JoinError {
+        let message = payload
+            .downcast_ref::<&'static str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned());
         JoinError {
-            repr: Repr::Panic(payload),
+            repr: Repr::Panic(Payload(payload), message),
             id,
         }
     }
@@ -38,7 +50,7 @@ impl JoinError {
 
     /// The task panicked.
     pub fn is_panic(&self) -> bool {
-        matches!(self.repr, Repr::Panic(_))
+        matches!(self.repr, Repr::Panic(..))
     }
 
     /// The panic payload. Panics if the task did not panic; see [`JoinError::try_into_panic`].
@@ -51,7 +63,7 @@ impl JoinError {
     /// The panic payload, or the error back if the task was cancelled.
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
         match self.repr {
-            Repr::Panic(p) => Ok(p),
+            Repr::Panic(p, _) => Ok(p.0),
             _ => Err(self),
         }
     }
@@ -62,12 +74,10 @@ impl JoinError {
     }
 
     fn panic_message(&self) -> Option<&str> {
-        let Repr::Panic(p) = &self.repr else {
-            return None;
-        };
-        p.downcast_ref::<&'static str>()
-            .copied()
-            .or_else(|| p.downcast_ref::<String>().map(String::as_str))
+        match &self.repr {
+            Repr::Panic(_, message) => message.as_deref(),
+            Repr::Cancelled => None,
+        }
     }
 }
 
@@ -75,10 +85,10 @@ impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.repr, self.panic_message()) {
             (Repr::Cancelled, _) => write!(f, "task {} was cancelled", self.id),
-            (Repr::Panic(_), Some(msg)) => {
+            (Repr::Panic(..), Some(msg)) => {
                 write!(f, "task {} panicked with message {msg:?}", self.id)
             }
-            (Repr::Panic(_), None) => write!(f, "task {} panicked", self.id),
+            (Repr::Panic(..), None) => write!(f, "task {} panicked", self.id),
         }
     }
 }
@@ -87,10 +97,10 @@ impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.repr, self.panic_message()) {
             (Repr::Cancelled, _) => write!(f, "JoinError::Cancelled({:?})", self.id),
-            (Repr::Panic(_), Some(msg)) => {
+            (Repr::Panic(..), Some(msg)) => {
                 write!(f, "JoinError::Panic({:?}, {msg:?}, ...)", self.id)
             }
-            (Repr::Panic(_), None) => write!(f, "JoinError::Panic({:?}, ...)", self.id),
+            (Repr::Panic(..), None) => write!(f, "JoinError::Panic({:?}, ...)", self.id),
         }
     }
 }

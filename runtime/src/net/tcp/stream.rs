@@ -16,9 +16,10 @@ use std::time::Duration;
 /// extension traits).
 ///
 /// It implements [`AsyncRead`](crate::io::AsyncRead) and [`AsyncWrite`](crate::io::AsyncWrite).
-/// On io_uring, writes are accepted into the stream's buffer and sent in the background; the
-/// next write, [`flush`](crate::io::AsyncWriteExt::flush) or
-/// [`shutdown`](crate::io::AsyncWriteExt::shutdown) waits for them and reports their errors.
+/// On io_uring, writes are accepted into the stream's buffer and sent in the background (like a
+/// `send(2)` that copies into the socket buffer, they are then the kernel's); the next write
+/// waits for the previous one, [`shutdown`](crate::io::AsyncWriteExt::shutdown) waits for all of
+/// them, and a failed send is reported by the next write, flush or shutdown.
 pub struct TcpStream {
     core: StreamCore,
 }
@@ -171,7 +172,7 @@ impl TcpStream {
         crate::net::split::read_owned(buf, |cx, rb| self.poll_read_priv(cx, rb)).await
     }
 
-    /// Writes the whole owned buffer, waits until it is sent, and returns the buffer.
+    /// Writes the whole owned buffer (handing it to the kernel) and returns the buffer.
     pub async fn write_all_owned(&self, buf: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
         let res = crate::net::split::write_all(
             &buf,

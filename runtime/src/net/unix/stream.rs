@@ -91,7 +91,7 @@ impl UnixStream {
         crate::net::split::read_owned(buf, |cx, rb| self.poll_read_priv(cx, rb)).await
     }
 
-    /// Writes the whole owned buffer, waits until it is sent, and returns the buffer.
+    /// Writes the whole owned buffer (handing it to the kernel) and returns the buffer.
     pub async fn write_all_owned(&self, buf: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
         let res = crate::net::split::write_all(
             &buf,

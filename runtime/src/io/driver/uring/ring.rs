@@ -15,7 +15,9 @@
 //! # Waking the parked owner
 //! An eventfd is kept under a one-shot `POLL_ADD` (no buffer for the kernel to write into); the
 //! unparker writes to it, the poll completes and `io_uring_enter` returns. The reaper drains the
-//! eventfd and re-arms the poll before anyone can park again.
+//! eventfd and re-arms the poll before anyone can park again; a reaper that is not the sleeper
+//! (a busy worker's maintenance) writes the eventfd again while someone sleeps, so the wake-up
+//! it took reaches the sleeper.
 
 use super::buf_ring::BufRing;
 use super::op::{Completion, Cqe, OpTable};
@@ -76,6 +78,8 @@ pub(crate) struct Uring {
     cq: Mutex<()>,
     wake_fd: OwnedFd,
     wake_armed: AtomicBool,
+    /// A thread is (about to be) asleep in `park`.
+    parked: AtomicBool,
     unsubmitted: AtomicUsize,
     ops: Mutex<OpTable>,
     overflow_seen: AtomicU32,
@@ -107,6 +111,7 @@ impl Uring {
             cq: Mutex::new(()),
             wake_fd,
             wake_armed: AtomicBool::new(false),
+            parked: AtomicBool::new(false),
             unsubmitted: AtomicUsize::new(0),
             ops: Mutex::new(OpTable::default()),
             overflow_seen: AtomicU32::new(0),
@@ -245,6 +250,8 @@ impl Uring {
         }
         self.unsubmitted.store(0, Release);
         let submitter = self.ring.submitter();
+        let sleeps = timeout != Some(Duration::ZERO);
+        self.parked.store(sleeps, SeqCst);
         let _ = match timeout {
             Some(Duration::ZERO) => submitter.submit(),
             None => submitter.submit_and_wait(1),
@@ -253,6 +260,7 @@ impl Uring {
                 submitter.submit_with_args(1, &types::SubmitArgs::new().timespec(&ts))
             }
         };
+        self.parked.store(false, SeqCst);
         self.reap();
     }
 
@@ -329,6 +337,12 @@ impl Uring {
         // poll can wake it.
         if self.arm_wake().is_ok() {
             let _ = self.ring.submitter().submit();
+        }
+        // A busy worker reaping during maintenance may take the wake-up meant for the thread
+        // asleep in `park` (which then waits on): pass it on. The owner reaps only after
+        // clearing `parked`, so it never re-signals itself.
+        if self.parked.load(SeqCst) {
+            self.unpark();
         }
     }
 

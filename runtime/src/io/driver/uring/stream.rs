@@ -7,8 +7,8 @@
 //! out; when the ring runs dry (`ENOBUFS`) a single-shot receive into the stream's own buffer
 //! keeps the reader moving.
 //! Writes are accepted into an owned buffer and sent in the background, one send in flight at a
-//! time (short sends are resubmitted until the buffer is gone); the next write, flush or shutdown
-//! waits for it and reports its error. A stream dropped with a send in flight lets it finish
+//! time (short sends are resubmitted until the buffer is gone); the next write or the shutdown
+//! waits for it, and the next write, flush or shutdown reports its error. A stream dropped with a send in flight lets it finish
 //! (the descriptor stays open until then); a read in flight is cancelled.
 
 use super::buf_ring::{BufRing, BGID};
@@ -281,8 +281,20 @@ impl NativeStream {
         Poll::Ready(w.error.take().map_or(Ok(()), Err))
     }
 
-    /// Waits until every accepted byte is sent.
+    /// Reports the error of a finished background send, if any. A send still in flight counts
+    /// as flushed: its bytes are the kernel's, exactly as after a synchronous `send(2)` (which
+    /// only copies into the socket buffer too); waiting for its completion here would make
+    /// protocols such as HTTP see the peer's reply to bytes "not yet flushed". Shutdown waits.
     pub(crate) fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let mut w = self.write.lock().unwrap();
+        match self.poll_idle(&mut w, cx) {
+            Poll::Pending => Poll::Ready(Ok(())),
+            done => done,
+        }
+    }
+
+    /// Waits until every accepted byte is sent (before a shutdown).
+    pub(crate) fn poll_drain(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let mut w = self.write.lock().unwrap();
         self.poll_idle(&mut w, cx)
     }
