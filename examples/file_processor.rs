@@ -123,10 +123,7 @@ fn process(rt: &Runtime, dir: &Path) -> Result<(), String> {
     }
 }
 
-/// Runs [`checksum_tree`] as a task.
-///
-/// On a worker rather than in `block_on` itself: with io_uring, a task woken (or spawned) from
-/// the `block_on` thread of a multi-thread runtime now and then is not run (a runtime bug).
+/// Runs [`checksum_tree`] as a task on the runtime's workers.
 fn run_on_worker(rt: &Runtime, dir: &Path) -> Result<Report, String> {
     let task = rt.spawn(checksum_tree(dir.to_owned()));
     match rt.block_on(task) {

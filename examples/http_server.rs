@@ -105,8 +105,6 @@ fn main() -> ExitCode {
     let result = rt.block_on(async move {
         match mode {
             Mode::Serve(app, addr) => serve_until_ctrl_c(app, &addr).await,
-            // On a worker rather than in `block_on` itself: with io_uring, a task woken from the
-            // `block_on` thread of a multi-thread runtime now and then is not run (a runtime bug).
             Mode::SelfTest(apps) => joined(zokio::spawn(self_test(apps)).await)?,
         }
     });

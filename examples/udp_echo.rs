@@ -70,8 +70,6 @@ fn main() -> ExitCode {
     let result = rt.block_on(async move {
         match mode {
             Mode::Serve(addr) => serve_until_ctrl_c(&addr).await,
-            // On a worker rather than in `block_on` itself: with io_uring, a task woken from the
-            // `block_on` thread of a multi-thread runtime now and then is not run (a runtime bug).
             Mode::SelfTest(n) => zokio::spawn(self_test(n))
                 .await
                 .unwrap_or_else(|e| Err(io::Error::other(format!("the self-test failed: {e}")))),

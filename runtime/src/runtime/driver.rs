@@ -104,6 +104,9 @@ impl Driver {
         };
         self.unpark.owner.store(index, SeqCst);
         let timeout = self.timeout(limit);
+        // Before the parker state changes, so a wake-up another thread reaps in between is
+        // passed on rather than lost.
+        self.io.prepare_park();
         let woken = parker.park_driver(timeout, |t| self.io.park(t));
         self.unpark.owner.store(NO_OWNER, SeqCst);
         self.timer.process(Instant::now());

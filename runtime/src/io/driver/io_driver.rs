@@ -90,6 +90,15 @@ impl IoDriver {
         }
     }
 
+    /// The owner is about to sleep in [`IoDriver::park`]: wake-ups other threads reap from now
+    /// on are passed on to it.
+    pub(crate) fn prepare_park(&self) {
+        match &self.handle {
+            IoHandle::Uring(u) => u.prepare_park(),
+            IoHandle::Poll(r) => r.prepare_park(),
+        }
+    }
+
     /// Sleeps in the backend until an event, [`IoDriver::unpark`] or `timeout`; dispatches events.
     pub(crate) fn park(&self, timeout: Option<Duration>) {
         match &self.handle {

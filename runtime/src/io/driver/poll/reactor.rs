@@ -4,6 +4,7 @@ use super::scheduled::{ScheduledIo, ERROR, READABLE, READ_CLOSED, WRITABLE, WRIT
 use crate::runtime::metrics::IoStats;
 use mio::{event::Source, Events, Interest, Poll, Registry, Token, Waker};
 use std::io;
+use std::sync::atomic::Ordering::SeqCst;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -32,6 +33,8 @@ pub(crate) struct Reactor {
     registry: Registry,
     waker: Waker,
     sources: Mutex<Slab>,
+    /// The driver owner is (about to be) asleep in `park`.
+    parked: std::sync::atomic::AtomicBool,
     stats: IoStats,
 }
 
@@ -45,6 +48,7 @@ impl Reactor {
             registry,
             waker,
             sources: Mutex::new(Slab::default()),
+            parked: std::sync::atomic::AtomicBool::new(false),
             stats: IoStats::default(),
         })
     }
@@ -98,18 +102,33 @@ impl Reactor {
         }
     }
 
+    /// Announces that the driver owner is about to sleep in [`Reactor::park`]; see there.
+    pub(crate) fn prepare_park(&self) {
+        self.parked.store(true, SeqCst);
+    }
+
     /// Waits for events (up to `timeout`) and dispatches them. If another thread is polling,
-    /// returns at once: its events are in good hands.
+    /// returns at once: its events are in good hands. A zero-timeout poll (a busy worker's
+    /// maintenance) that takes the wake-up meant for the owner about to sleep passes it on.
     pub(crate) fn park(&self, timeout: Option<Duration>) {
         let Ok(mut guard) = self.poll.try_lock() else {
             return;
         };
         let (poll, events) = &mut *guard;
-        if let Err(e) = poll.poll(events, timeout) {
+        let res = poll.poll(events, timeout);
+        let sleeper = timeout != Some(Duration::ZERO);
+        if sleeper {
+            self.parked.store(false, SeqCst);
+        }
+        if let Err(e) = res {
             if e.kind() != io::ErrorKind::Interrupted {
                 eprintln!("zokio: epoll_wait failed: {e}");
             }
             return;
+        }
+        let took_wake = events.iter().any(|e| e.token() == WAKE_TOKEN);
+        if took_wake && !sleeper && self.parked.load(SeqCst) {
+            self.unpark();
         }
         let sources = self.sources.lock().unwrap();
         let ready: Vec<(Arc<ScheduledIo>, usize)> = events

@@ -250,8 +250,6 @@ impl Uring {
         }
         self.unsubmitted.store(0, Release);
         let submitter = self.ring.submitter();
-        let sleeps = timeout != Some(Duration::ZERO);
-        self.parked.store(sleeps, SeqCst);
         let _ = match timeout {
             Some(Duration::ZERO) => submitter.submit(),
             None => submitter.submit_and_wait(1),
@@ -260,8 +258,15 @@ impl Uring {
                 submitter.submit_with_args(1, &types::SubmitArgs::new().timespec(&ts))
             }
         };
+        // Cleared before reaping: the sleeper's own reap must not pass a wake-up back to itself.
         self.parked.store(false, SeqCst);
         self.reap();
+    }
+
+    /// Announces that the driver owner is about to sleep in [`Uring::park`]: from now on a
+    /// wake-up reaped by another thread is passed on (see `woken`). `park` clears it.
+    pub(crate) fn prepare_park(&self) {
+        self.parked.store(true, SeqCst);
     }
 
     /// Dispatches every completion already in the ring, without a system call. Returns how many.

@@ -124,6 +124,22 @@ mod tests {
         assert_eq!(idle.num_searching(), 1);
     }
 
+    /// A sleeper that wakes for its own work after a notifier popped it must count itself as
+    /// the searcher the notifier made it (`unpark_worker_by_id` returns false); parking again
+    /// as a searcher balances the count, so later work still wakes someone.
+    #[test]
+    fn a_worker_popped_by_a_notifier_is_a_searcher() {
+        let idle = Idle::new(2);
+        assert!(!idle.transition_worker_to_parked(0, false));
+        assert!(!idle.transition_worker_to_parked(1, false));
+        let w = idle.worker_to_notify().unwrap();
+        assert!(!idle.unpark_worker_by_id(w));
+        assert_eq!(idle.num_searching(), 1);
+        assert!(idle.transition_worker_to_parked(w, true));
+        assert_eq!(idle.num_searching(), 0);
+        assert!(idle.worker_to_notify().is_some());
+    }
+
     #[test]
     fn at_most_half_search() {
         let idle = Idle::new(4);

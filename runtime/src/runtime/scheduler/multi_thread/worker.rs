@@ -292,8 +292,12 @@ impl WorkerContext {
                 break;
             }
             if !core.run_queue.is_empty() {
-                // Timers fired while we slept and queued work here.
-                handle.idle.unpark_worker_by_id(index);
+                // Timers fired or I/O completed while we slept and queued work here. If a
+                // notifier took us off the sleeper list meanwhile, it counted us as searching:
+                // we are then a searcher, and must say so when we stop.
+                if !handle.idle.unpark_worker_by_id(index) {
+                    core.is_searching = true;
+                }
                 break;
             }
             core.stats.spurious_wakeups += 1;
