@@ -248,7 +248,10 @@ impl Uring {
         if !self.wake_armed.load(Acquire) {
             let _ = self.arm_wake();
         }
-        self.unsubmitted.store(0, Release);
+        // An RMW, not a store: reading another thread's count orders its queued entry before
+        // our `io_uring_enter` (a blind store could erase the count of an entry this enter does
+        // not see, and that thread's own flush would then find nothing to submit).
+        self.unsubmitted.swap(0, AcqRel);
         let submitter = self.ring.submitter();
         let _ = match timeout {
             Some(Duration::ZERO) => submitter.submit(),
