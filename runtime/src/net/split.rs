@@ -1,4 +1,5 @@
-//! What every stream type shares: the trait impls delegating to its `poll_*_priv` methods, the
+//! What every stream type shares (each has a `core: StreamCore` field): the trait impls, the
+//! common methods,
 //! borrowed and owned halves of `split`/`into_split`, and the owned-buffer helpers.
 
 use crate::io::ReadBuf;
@@ -45,7 +46,7 @@ pub(crate) async fn write_all(
 }
 
 /// Implements zokio's, futures-io's and (with `tokio-compat`) tokio's I/O traits for a stream
-/// type with `poll_{read,write,write_vectored,flush,shutdown}_priv(&self, ..)` methods.
+/// type whose `core` field is a `StreamCore` (invoked in the type's own module).
 macro_rules! stream_impls {
     ($t:ty) => {
         impl $crate::io::AsyncRead for $t {
@@ -54,7 +55,7 @@ macro_rules! stream_impls {
                 cx: &mut ::std::task::Context<'_>,
                 buf: &mut $crate::io::ReadBuf<'_>,
             ) -> ::std::task::Poll<::std::io::Result<()>> {
-                self.poll_read_priv(cx, buf)
+                self.core.poll_read(cx, buf)
             }
         }
 
@@ -64,7 +65,7 @@ macro_rules! stream_impls {
                 cx: &mut ::std::task::Context<'_>,
                 buf: &[u8],
             ) -> ::std::task::Poll<::std::io::Result<usize>> {
-                self.poll_write_priv(cx, buf)
+                self.core.poll_write(cx, buf)
             }
 
             fn poll_write_vectored(
@@ -72,7 +73,7 @@ macro_rules! stream_impls {
                 cx: &mut ::std::task::Context<'_>,
                 bufs: &[::std::io::IoSlice<'_>],
             ) -> ::std::task::Poll<::std::io::Result<usize>> {
-                self.poll_write_vectored_priv(cx, bufs)
+                self.core.poll_write_vectored(cx, bufs)
             }
 
             fn is_write_vectored(&self) -> bool {
@@ -83,14 +84,14 @@ macro_rules! stream_impls {
                 self: ::std::pin::Pin<&mut Self>,
                 cx: &mut ::std::task::Context<'_>,
             ) -> ::std::task::Poll<::std::io::Result<()>> {
-                self.poll_flush_priv(cx)
+                self.core.poll_flush(cx)
             }
 
             fn poll_shutdown(
                 self: ::std::pin::Pin<&mut Self>,
                 cx: &mut ::std::task::Context<'_>,
             ) -> ::std::task::Poll<::std::io::Result<()>> {
-                self.poll_shutdown_priv(cx)
+                self.core.poll_shutdown(cx)
             }
         }
 
@@ -98,6 +99,57 @@ macro_rules! stream_impls {
     };
 }
 pub(crate) use stream_impls;
+
+/// The methods every stream type has, over its `core` field (invoked inside its `impl`).
+macro_rules! stream_methods {
+    () => {
+        /// Waits until the stream may be readable.
+        pub async fn readable(&self) -> ::std::io::Result<()> {
+            self.core.ready($crate::io::driver::Direction::Read).await
+        }
+
+        /// Waits until the stream may be writable.
+        pub async fn writable(&self) -> ::std::io::Result<()> {
+            self.core.ready($crate::io::driver::Direction::Write).await
+        }
+
+        /// Reads into the spare capacity of an owned buffer (8 KiB is reserved if it has
+        /// none) and returns the result with the buffer, the bytes read appended to it.
+        pub async fn read_owned(&self, buf: Vec<u8>) -> (::std::io::Result<usize>, Vec<u8>) {
+            $crate::net::split::read_owned(buf, |cx, rb| self.core.poll_read(cx, rb)).await
+        }
+
+        /// Writes the whole owned buffer (handing it to the kernel) and returns the buffer.
+        pub async fn write_all_owned(&self, buf: Vec<u8>) -> (::std::io::Result<()>, Vec<u8>) {
+            let res = $crate::net::split::write_all(
+                &buf,
+                |cx, b| self.core.poll_write(cx, b),
+                |cx| self.core.poll_flush(cx),
+            )
+            .await;
+            (res, buf)
+        }
+
+        /// Splits into a read half and a write half that borrow the stream.
+        pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
+            (ReadHalf(self), WriteHalf(self))
+        }
+
+        /// Splits into owned halves that can move to different tasks; `OwnedReadHalf::reunite`
+        /// puts them back together. Dropping the write half shuts the write direction down.
+        pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+            let arc = ::std::sync::Arc::new(self);
+            (
+                OwnedReadHalf(arc.clone()),
+                OwnedWriteHalf {
+                    inner: arc,
+                    shutdown_on_drop: true,
+                },
+            )
+        }
+    };
+}
+pub(crate) use stream_methods;
 
 /// Defines `ReadHalf`, `WriteHalf`, `OwnedReadHalf`, `OwnedWriteHalf` and `ReuniteError` for a
 /// stream type in the calling module.
@@ -159,7 +211,7 @@ macro_rules! stream_halves {
         impl Drop for OwnedWriteHalf {
             fn drop(&mut self) {
                 if self.shutdown_on_drop {
-                    let _ = self.inner.shutdown_std(::std::net::Shutdown::Write);
+                    let _ = self.inner.core.shutdown(::std::net::Shutdown::Write);
                 }
             }
         }
@@ -194,7 +246,7 @@ macro_rules! stream_halves {
                 cx: &mut ::std::task::Context<'_>,
                 buf: &mut $crate::io::ReadBuf<'_>,
             ) -> ::std::task::Poll<::std::io::Result<()>> {
-                self.0.poll_read_priv(cx, buf)
+                self.0.core.poll_read(cx, buf)
             }
         }
 
@@ -204,7 +256,7 @@ macro_rules! stream_halves {
                 cx: &mut ::std::task::Context<'_>,
                 buf: &mut $crate::io::ReadBuf<'_>,
             ) -> ::std::task::Poll<::std::io::Result<()>> {
-                self.0.poll_read_priv(cx, buf)
+                self.0.core.poll_read(cx, buf)
             }
         }
 
@@ -225,7 +277,7 @@ macro_rules! half_write_impl {
                 cx: &mut ::std::task::Context<'_>,
                 buf: &[u8],
             ) -> ::std::task::Poll<::std::io::Result<usize>> {
-                AsRef::<$t>::as_ref(&*self).poll_write_priv(cx, buf)
+                AsRef::<$t>::as_ref(&*self).core.poll_write(cx, buf)
             }
 
             fn poll_write_vectored(
@@ -233,7 +285,9 @@ macro_rules! half_write_impl {
                 cx: &mut ::std::task::Context<'_>,
                 bufs: &[::std::io::IoSlice<'_>],
             ) -> ::std::task::Poll<::std::io::Result<usize>> {
-                AsRef::<$t>::as_ref(&*self).poll_write_vectored_priv(cx, bufs)
+                AsRef::<$t>::as_ref(&*self)
+                    .core
+                    .poll_write_vectored(cx, bufs)
             }
 
             fn is_write_vectored(&self) -> bool {
@@ -244,14 +298,14 @@ macro_rules! half_write_impl {
                 self: ::std::pin::Pin<&mut Self>,
                 cx: &mut ::std::task::Context<'_>,
             ) -> ::std::task::Poll<::std::io::Result<()>> {
-                AsRef::<$t>::as_ref(&*self).poll_flush_priv(cx)
+                AsRef::<$t>::as_ref(&*self).core.poll_flush(cx)
             }
 
             fn poll_shutdown(
                 self: ::std::pin::Pin<&mut Self>,
                 cx: &mut ::std::task::Context<'_>,
             ) -> ::std::task::Poll<::std::io::Result<()>> {
-                AsRef::<$t>::as_ref(&*self).poll_shutdown_priv(cx)
+                AsRef::<$t>::as_ref(&*self).core.poll_shutdown(cx)
             }
         }
     };

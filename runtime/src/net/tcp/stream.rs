@@ -1,21 +1,18 @@
 //! [`TcpStream`]: a TCP connection.
 
 use crate::io::driver::Direction;
-use crate::io::ReadBuf;
 use crate::net::addr::{each_addr, ToSocketAddrs};
 use crate::net::stream_core::StreamCore;
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use std::fmt;
-use std::io::{self, IoSlice};
-use std::net::{Shutdown, SocketAddr};
+use std::io;
+use std::net::SocketAddr;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-/// A TCP connection, read and written through [`AsyncRead`] and [`AsyncWrite`] (and their
-/// extension traits).
+/// A TCP connection, read and written through [`AsyncRead`](crate::io::AsyncRead) and
+/// [`AsyncWrite`](crate::io::AsyncWrite) (and their extension traits).
 ///
-/// It implements [`AsyncRead`](crate::io::AsyncRead) and [`AsyncWrite`](crate::io::AsyncWrite).
 /// On io_uring, writes are accepted into the stream's buffer and sent in the background (like a
 /// `send(2)` that copies into the socket buffer, they are then the kernel's); the next write
 /// waits for the previous one, [`shutdown`](crate::io::AsyncWriteExt::shutdown) waits for all of
@@ -123,16 +120,6 @@ impl TcpStream {
         self.sock().take_error()
     }
 
-    /// Waits until the stream may be readable.
-    pub async fn readable(&self) -> io::Result<()> {
-        self.core.ready(Direction::Read).await
-    }
-
-    /// Waits until the stream may be writable.
-    pub async fn writable(&self) -> io::Result<()> {
-        self.core.ready(Direction::Write).await
-    }
-
     /// Reads what is available without waiting; `WouldBlock` if nothing is.
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
         let fd = self.as_raw_fd();
@@ -166,79 +153,8 @@ impl TcpStream {
             .await
     }
 
-    /// Reads into the spare capacity of an owned buffer (8 KiB is reserved if it has none) and
-    /// returns the result with the buffer, the bytes read appended to it.
-    pub async fn read_owned(&self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
-        crate::net::split::read_owned(buf, |cx, rb| self.poll_read_priv(cx, rb)).await
-    }
-
-    /// Writes the whole owned buffer (handing it to the kernel) and returns the buffer.
-    pub async fn write_all_owned(&self, buf: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
-        let res = crate::net::split::write_all(
-            &buf,
-            |cx, b| self.poll_write_priv(cx, b),
-            |cx| self.poll_flush_priv(cx),
-        )
-        .await;
-        (res, buf)
-    }
-
-    /// Splits into a read half and a write half that borrow the stream.
-    pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
-        (ReadHalf(self), WriteHalf(self))
-    }
-
-    /// Splits into owned halves that can move to different tasks; [`OwnedReadHalf::reunite`]
-    /// puts them back together. Dropping the write half shuts the write direction down.
-    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
-        let arc = std::sync::Arc::new(self);
-        (
-            OwnedReadHalf(arc.clone()),
-            OwnedWriteHalf {
-                inner: arc,
-                shutdown_on_drop: true,
-            },
-        )
-    }
-
     fn sock(&self) -> SockRef<'_> {
         SockRef::from(self)
-    }
-
-    pub(crate) fn poll_read_priv(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        self.core.poll_read(cx, buf)
-    }
-
-    pub(crate) fn poll_write_priv(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.core.poll_write(cx, buf)
-    }
-
-    pub(crate) fn poll_write_vectored_priv(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.core.poll_write_vectored(cx, bufs)
-    }
-
-    pub(crate) fn poll_flush_priv(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.core.poll_flush(cx)
-    }
-
-    pub(crate) fn poll_shutdown_priv(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.core.poll_shutdown(cx)
-    }
-
-    pub(crate) fn shutdown_std(&self, how: Shutdown) -> io::Result<()> {
-        self.core.shutdown(how)
     }
 }
 
@@ -247,6 +163,10 @@ fn not_ip() -> io::Error {
 }
 
 crate::net::split::stream_impls!(TcpStream);
+
+impl TcpStream {
+    crate::net::split::stream_methods!();
+}
 crate::net::split::stream_halves!(TcpStream);
 
 impl AsRawFd for TcpStream {

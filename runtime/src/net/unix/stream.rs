@@ -2,15 +2,12 @@
 
 use super::SocketAddr;
 use crate::io::driver::Direction;
-use crate::io::ReadBuf;
 use crate::net::stream_core::StreamCore;
 use socket2::{Domain, SockAddr, SockRef, Socket, Type};
 use std::fmt;
-use std::io::{self, IoSlice};
-use std::net::Shutdown;
+use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::path::Path;
-use std::task::{Context, Poll};
 
 /// A Unix-domain stream connection, read and written through [`AsyncRead`](crate::io::AsyncRead)
 /// and [`AsyncWrite`](crate::io::AsyncWrite); it behaves like a `TcpStream`.
@@ -75,88 +72,13 @@ impl UnixStream {
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         SockRef::from(self).take_error()
     }
-
-    /// Waits until the stream may be readable.
-    pub async fn readable(&self) -> io::Result<()> {
-        self.core.ready(Direction::Read).await
-    }
-
-    /// Waits until the stream may be writable.
-    pub async fn writable(&self) -> io::Result<()> {
-        self.core.ready(Direction::Write).await
-    }
-
-    /// Reads into the spare capacity of an owned buffer and returns it with the result.
-    pub async fn read_owned(&self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
-        crate::net::split::read_owned(buf, |cx, rb| self.poll_read_priv(cx, rb)).await
-    }
-
-    /// Writes the whole owned buffer (handing it to the kernel) and returns the buffer.
-    pub async fn write_all_owned(&self, buf: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
-        let res = crate::net::split::write_all(
-            &buf,
-            |cx, b| self.poll_write_priv(cx, b),
-            |cx| self.poll_flush_priv(cx),
-        )
-        .await;
-        (res, buf)
-    }
-
-    /// Splits into a read half and a write half that borrow the stream.
-    pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
-        (ReadHalf(self), WriteHalf(self))
-    }
-
-    /// Splits into owned halves; dropping the write half shuts the write direction down.
-    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
-        let arc = std::sync::Arc::new(self);
-        (
-            OwnedReadHalf(arc.clone()),
-            OwnedWriteHalf {
-                inner: arc,
-                shutdown_on_drop: true,
-            },
-        )
-    }
-
-    pub(crate) fn poll_read_priv(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        self.core.poll_read(cx, buf)
-    }
-
-    pub(crate) fn poll_write_priv(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.core.poll_write(cx, buf)
-    }
-
-    pub(crate) fn poll_write_vectored_priv(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.core.poll_write_vectored(cx, bufs)
-    }
-
-    pub(crate) fn poll_flush_priv(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.core.poll_flush(cx)
-    }
-
-    pub(crate) fn poll_shutdown_priv(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.core.poll_shutdown(cx)
-    }
-
-    pub(crate) fn shutdown_std(&self, how: Shutdown) -> io::Result<()> {
-        self.core.shutdown(how)
-    }
 }
 
 crate::net::split::stream_impls!(UnixStream);
+
+impl UnixStream {
+    crate::net::split::stream_methods!();
+}
 crate::net::split::stream_halves!(UnixStream);
 
 impl AsRawFd for UnixStream {
