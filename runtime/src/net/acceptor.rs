@@ -46,10 +46,6 @@ impl Acceptor {
         })
     }
 
-    pub(crate) fn source(&self) -> &IoSource {
-        &self.src
-    }
-
     /// The descriptor, deregistered (fails while an accept is in flight in io_uring).
     pub(crate) fn into_fd(self) -> io::Result<OwnedFd> {
         drop(self.pending.into_inner().unwrap());

@@ -67,8 +67,6 @@ impl OpData for Vec<u8> {}
 pub(crate) trait Completion: Send + Sync {
     /// Records a completion; returns the waker to wake (outside any lock).
     fn complete(&self, cqe: Cqe, ring: &Uring) -> Option<Waker>;
-    /// The operation's kind, for the counters.
-    fn kind(&self) -> OpKind;
 }
 
 /// The ring's operations in flight, by key. A key is `generation << 32 | slot`.
@@ -141,10 +139,6 @@ impl<T: OpData> Completion for OpCell<T> {
             ring.stats().finished(self.kind);
         }
         self.record(cqe)
-    }
-
-    fn kind(&self) -> OpKind {
-        self.kind
     }
 }
 
@@ -234,13 +228,6 @@ impl<T: OpData> Op<T> {
         let cell = self.cell.take().expect("completed op has its cell");
         let data = cell.slot.lock().unwrap().data.take().expect("op data");
         Poll::Ready((cqe, data))
-    }
-
-    /// Whether the kernel is done with this operation (no more completions will come).
-    pub(crate) fn is_finished(&self) -> bool {
-        self.cell
-            .as_ref()
-            .is_none_or(|c| c.slot.lock().unwrap().finished)
     }
 
     /// The data, if the kernel is done with it.
