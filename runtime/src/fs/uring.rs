@@ -22,10 +22,10 @@ use std::task::{Context, Poll};
 /// Largest single read or write submitted.
 const MAX_IO: usize = 1 << 30;
 
-/// The current runtime's ring, if it runs on io_uring.
+/// The ring this thread submits to in the current runtime, if it runs on io_uring.
 pub(super) fn ring() -> Option<Arc<Uring>> {
     match crate::runtime::context::io_handle()? {
-        IoHandle::Uring(ring) => Some(ring),
+        IoHandle::Uring(rings) => Some(rings.current().clone()),
         IoHandle::Poll(_) => None,
     }
 }

@@ -58,7 +58,7 @@ impl Acceptor {
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<(OwnedFd, SockAddr)>> {
         match self.src.handle() {
-            IoHandle::Uring(ring) => self.poll_native(ring, cx),
+            IoHandle::Uring(rings) => self.poll_native(rings.current(), cx),
             IoHandle::Poll(_) => {
                 let res = ready!(self
                     .src

@@ -21,8 +21,8 @@ impl StreamCore {
         let src = IoSource::new(fd)?;
         Ok(StreamCore {
             native: match src.handle() {
-                IoHandle::Uring(ring) => {
-                    Some(NativeStream::new(ring.clone(), src.shared_fd().clone()))
+                IoHandle::Uring(rings) => {
+                    Some(NativeStream::new(rings.clone(), src.shared_fd().clone()))
                 }
                 IoHandle::Poll(_) => None,
             },

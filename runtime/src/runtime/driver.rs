@@ -8,8 +8,9 @@
 //! one of the two always sees the other (no missed early timer).
 //!
 //! The owner sleeps in the I/O driver (io_uring or epoll), so it also wakes for I/O completions;
-//! the driver stack is time -> io -> park. Workers that sleep elsewhere flush pending submissions
-//! first, and busy workers flush and reap during maintenance.
+//! the driver stack is time -> io -> park. On io_uring every worker has a ring of its own and
+//! every worker sleeps in it (the owner with the timer's timeout); on epoll the others sleep on
+//! their condvars after flushing. Busy workers flush and reap during maintenance.
 
 use super::park::{DriverWaker, Parker};
 use crate::io::driver::{IoDriver, IoHandle, Selection};
@@ -49,11 +50,13 @@ pub(crate) struct Driver {
 impl Driver {
     /// A driver for `n` parkers (one per worker; the index is the worker's).
     pub(crate) fn new(n: usize, selection: &Selection) -> std::io::Result<Driver> {
-        let io = Arc::new(IoDriver::new(selection)?);
-        let io2 = io.clone();
-        let waker: DriverWaker = Arc::new(move || io2.unpark());
+        let io = Arc::new(IoDriver::new(selection, n)?);
         let parkers = (0..n)
-            .map(|_| Arc::new(Parker::with_driver_waker(Some(waker.clone()))))
+            .map(|i| {
+                let io = io.clone();
+                let waker: DriverWaker = Arc::new(move || io.unpark(i));
+                Arc::new(Parker::with_driver_waker(Some(waker)))
+            })
             .collect();
         let unpark = Arc::new(DriverUnpark {
             owner: AtomicUsize::new(NO_OWNER),
@@ -70,9 +73,10 @@ impl Driver {
         })
     }
 
-    /// Marks this thread as driving the I/O driver (see `Uring::enter_driving`).
-    pub(crate) fn enter_io_driving(&self) -> Option<impl Drop> {
-        self.io.enter_driving()
+    /// Marks this thread as worker `index`, driving that worker's part of the I/O driver (see
+    /// `Rings::enter_driving`).
+    pub(crate) fn enter_io_driving(&self, index: usize) -> Option<impl Drop> {
+        self.io.enter_driving(index)
     }
 
     pub(crate) fn io(&self) -> &IoHandle {
@@ -99,6 +103,10 @@ impl Driver {
     pub(crate) fn park(&self, index: usize, limit: Option<Duration>) -> bool {
         let parker = &self.unpark.parkers[index];
         let Some(_owner) = self.lock.try_lock() else {
+            if self.io.parks_every_worker() {
+                self.io.prepare_park(index);
+                return parker.park_driver(limit, |t| self.io.park(index, t));
+            }
             self.io.flush();
             return parker.park(limit);
         };
@@ -106,8 +114,8 @@ impl Driver {
         let timeout = self.timeout(limit);
         // Before the parker state changes, so a wake-up another thread reaps in between is
         // passed on rather than lost.
-        self.io.prepare_park();
-        let woken = parker.park_driver(timeout, |t| self.io.park(t));
+        self.io.prepare_park(index);
+        let woken = parker.park_driver(timeout, |t| self.io.park(index, t));
         self.unpark.owner.store(NO_OWNER, SeqCst);
         self.timer.process(Instant::now());
         woken

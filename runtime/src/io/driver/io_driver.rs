@@ -4,7 +4,7 @@
 use super::backend::{log_choice, wants_io_uring, IoBackend, IoBackendChoice, Selection};
 use super::poll::Reactor;
 #[cfg(target_os = "linux")]
-use super::uring::Uring;
+use super::uring::Rings;
 use crate::runtime::metrics::IoMetrics;
 use std::io;
 use std::sync::Arc;
@@ -13,9 +13,9 @@ use std::time::Duration;
 /// The shared state of a runtime's I/O backend.
 #[derive(Clone)]
 pub(crate) enum IoHandle {
-    /// io_uring.
+    /// io_uring: one ring per worker.
     #[cfg(target_os = "linux")]
-    Uring(Arc<Uring>),
+    Uring(Arc<Rings>),
     /// Readiness polling.
     Poll(Arc<Reactor>),
 }
@@ -47,9 +47,10 @@ pub(crate) struct IoDriver {
 }
 
 impl IoDriver {
-    /// Sets up the backend `selection` leads to. This is the one place the choice is made.
-    pub(crate) fn new(selection: &Selection) -> io::Result<IoDriver> {
-        let (handle, reason) = match Self::try_uring(selection) {
+    /// Sets up the backend `selection` leads to, for `workers` workers (each gets its own ring
+    /// on io_uring). This is the one place the choice is made.
+    pub(crate) fn new(selection: &Selection, workers: usize) -> io::Result<IoDriver> {
+        let (handle, reason) = match Self::try_uring(selection, workers) {
             Ok(handle) => (handle, "io_uring available".to_string()),
             Err(reason) => (IoHandle::Poll(Arc::new(Reactor::new()?)), reason),
         };
@@ -62,15 +63,16 @@ impl IoDriver {
     }
 
     #[cfg(target_os = "linux")]
-    fn try_uring(selection: &Selection) -> Result<IoHandle, String> {
+    fn try_uring(selection: &Selection, workers: usize) -> Result<IoHandle, String> {
         wants_io_uring(selection)?;
-        Ok(IoHandle::Uring(Arc::new(Uring::new(
+        Ok(IoHandle::Uring(Arc::new(Rings::new(
+            workers,
             selection.inject_setup_errno,
         )?)))
     }
 
     #[cfg(not(target_os = "linux"))]
-    fn try_uring(selection: &Selection) -> Result<IoHandle, String> {
+    fn try_uring(selection: &Selection, _workers: usize) -> Result<IoHandle, String> {
         wants_io_uring(selection).map(|_| unreachable!())
     }
 
@@ -82,48 +84,57 @@ impl IoDriver {
         &self.choice
     }
 
-    /// Marks this thread as one that flushes submissions before sleeping, until the guard drops.
-    pub(crate) fn enter_driving(&self) -> Option<impl Drop> {
+    /// Whether every worker sleeps in the backend (io_uring: each in its own ring), rather than
+    /// one worker in the backend and the others on their condvars (poll).
+    pub(crate) fn parks_every_worker(&self) -> bool {
+        matches!(self.handle, IoHandle::Uring(_))
+    }
+
+    /// Marks this thread as worker `index`, which flushes its submissions before sleeping,
+    /// until the guard drops.
+    pub(crate) fn enter_driving(&self, index: usize) -> Option<impl Drop> {
         match &self.handle {
-            IoHandle::Uring(u) => Some(u.enter_driving()),
+            IoHandle::Uring(u) => Some(u.enter_driving(index)),
             IoHandle::Poll(_) => None,
         }
     }
 
-    /// The owner is about to sleep in [`IoDriver::park`]: wake-ups other threads reap from now
-    /// on are passed on to it.
-    pub(crate) fn prepare_park(&self) {
+    /// Worker `index` is about to sleep in [`IoDriver::park`]: wake-ups other threads reap from
+    /// now on are passed on to it.
+    pub(crate) fn prepare_park(&self, index: usize) {
         match &self.handle {
-            IoHandle::Uring(u) => u.prepare_park(),
+            IoHandle::Uring(u) => u.get(index).prepare_park(),
             IoHandle::Poll(r) => r.prepare_park(),
         }
     }
 
-    /// Sleeps in the backend until an event, [`IoDriver::unpark`] or `timeout`; dispatches events.
-    pub(crate) fn park(&self, timeout: Option<Duration>) {
+    /// Sleeps worker `index` in the backend until an event, [`IoDriver::unpark`] or `timeout`;
+    /// dispatches events.
+    pub(crate) fn park(&self, index: usize, timeout: Option<Duration>) {
         match &self.handle {
             #[cfg(target_os = "linux")]
-            IoHandle::Uring(u) => u.park(timeout),
+            IoHandle::Uring(u) => u.get(index).park(timeout),
             IoHandle::Poll(r) => r.park(timeout),
         }
     }
 
-    /// Wakes the thread in [`IoDriver::park`].
-    pub(crate) fn unpark(&self) {
+    /// Wakes worker `index` sleeping in [`IoDriver::park`].
+    pub(crate) fn unpark(&self, index: usize) {
         match &self.handle {
             #[cfg(target_os = "linux")]
-            IoHandle::Uring(u) => u.unpark(),
+            IoHandle::Uring(u) => u.get(index).unpark(),
             IoHandle::Poll(r) => r.unpark(),
         }
     }
 
-    /// A busy worker's turn: flush submissions and dispatch what is already complete.
+    /// A busy worker's turn: flush its submissions and dispatch what is already complete.
     pub(crate) fn maintain(&self) {
         match &self.handle {
             #[cfg(target_os = "linux")]
             IoHandle::Uring(u) => {
-                u.submit();
-                u.reap();
+                let ring = u.current();
+                ring.submit();
+                ring.reap();
             }
             IoHandle::Poll(r) => r.park(Some(Duration::ZERO)),
         }
@@ -133,7 +144,7 @@ impl IoDriver {
     pub(crate) fn flush(&self) {
         #[cfg(target_os = "linux")]
         if let IoHandle::Uring(u) = &self.handle {
-            u.submit();
+            u.current().submit();
         }
     }
 
@@ -141,7 +152,10 @@ impl IoDriver {
     pub(crate) fn shutdown(&self) {
         match &self.handle {
             #[cfg(target_os = "linux")]
-            IoHandle::Uring(u) => u.drain(Duration::from_secs(1)),
+            IoHandle::Uring(u) => u
+                .all()
+                .iter()
+                .for_each(|r| r.drain(Duration::from_secs(1))),
             IoHandle::Poll(r) => r.shutdown(),
         }
     }
@@ -156,10 +170,27 @@ impl IoDriver {
         self.handle.stats().snapshot(&mut m);
         if let IoHandle::Uring(u) = &self.handle {
             m.stray_completions = u.stray_completions();
-            if let Some(b) = u.buf_ring() {
-                m.buffers = b.metrics();
+            if let Some(b) = u.buffer_metrics() {
+                m.buffers = b;
             }
         }
         m
     }
+}
+
+/// The calling thread stops driving its ring until the guard drops (a worker thread that hands
+/// its core away to run blocking code; see `uring::suspend_driving`).
+pub(crate) fn suspend_driving() -> impl Drop {
+    #[cfg(target_os = "linux")]
+    return super::uring::suspend_driving();
+    #[cfg(not(target_os = "linux"))]
+    return NotDriving;
+}
+
+#[cfg(not(target_os = "linux"))]
+struct NotDriving;
+
+#[cfg(not(target_os = "linux"))]
+impl Drop for NotDriving {
+    fn drop(&mut self) {}
 }

@@ -11,6 +11,6 @@ pub(crate) mod uring;
 
 pub(crate) use backend::Selection;
 pub use backend::{IoBackend, IoBackendChoice, IoBackendPreference};
-pub(crate) use io_driver::{IoDriver, IoHandle};
+pub(crate) use io_driver::{suspend_driving, IoDriver, IoHandle};
 pub use op_kind::OpKind;
 pub(crate) use registration::{Direction, Registration};

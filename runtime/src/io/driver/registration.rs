@@ -82,11 +82,11 @@ impl Registration {
             Inner::Poll { io, .. } => io.poll_ready(cx, dir).map(Ready::Poll),
             #[cfg(target_os = "linux")]
             Inner::Uring { sides } => {
-                let IoHandle::Uring(ring) = &self.handle else {
+                let IoHandle::Uring(rings) = &self.handle else {
                     unreachable!("uring registration on another backend")
                 };
                 let mut side = sides[dir as usize].lock().unwrap();
-                poll_uring_side(&mut side, ring, self.fd, dir, cx)
+                poll_uring_side(&mut side, rings.current(), self.fd, dir, cx)
             }
         }
     }

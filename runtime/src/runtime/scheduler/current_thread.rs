@@ -152,7 +152,7 @@ impl Handle {
         mut future: std::pin::Pin<&mut F>,
     ) -> F::Output {
         let _pool = self.enter_pool();
-        let _driving = self.driver.enter_io_driving();
+        let _driving = self.driver.enter_io_driving(0);
         let cx = CtContext {
             handle: self.clone(),
             core: RefCell::new(Some(core)),
@@ -264,7 +264,7 @@ impl Handle {
         }
         let core = self.core.lock().take();
         let _pool = self.enter_pool();
-        let _driving = self.driver.enter_io_driving();
+        let _driving = self.driver.enter_io_driving(0);
         let cx = CtContext {
             handle: self.clone(),
             core: RefCell::new(core),

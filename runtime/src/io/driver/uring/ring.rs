@@ -25,7 +25,6 @@ use crate::io::driver::backend::describe_setup_error;
 use crate::io::driver::OpKind;
 use crate::runtime::metrics::IoStats;
 use io_uring::{opcode, types, IoUring};
-use std::cell::Cell;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::*};
@@ -55,25 +54,12 @@ const REQUIRED_OPCODES: &[(u8, &str)] = &[
     (opcode::Statx::CODE, "STATX"),
 ];
 
-thread_local! {
-    /// The ring this thread drives (it flushes that ring before it sleeps), if any.
-    static DRIVING: Cell<*const Uring> = const { Cell::new(std::ptr::null()) };
-}
-
-/// Marks the current thread as one that flushes `ring` before sleeping, until dropped.
-pub(crate) struct DrivingGuard {
-    prev: *const Uring,
-}
-
-impl Drop for DrivingGuard {
-    fn drop(&mut self) {
-        DRIVING.with(|d| d.set(self.prev));
-    }
-}
-
-/// A runtime's io_uring instance.
+/// One io_uring instance of a runtime (see `rings.rs`: one per worker).
 pub(crate) struct Uring {
     ring: IoUring,
+    /// The id of the [`Rings`](super::Rings) this ring belongs to, and its index there.
+    set: u64,
+    index: usize,
     sq: Mutex<()>,
     cq: Mutex<()>,
     wake_fd: OwnedFd,
@@ -87,26 +73,30 @@ pub(crate) struct Uring {
     multishot_accept: AtomicBool,
     buf_ring: Option<BufRing>,
     stray: std::sync::atomic::AtomicU64,
-    stats: IoStats,
+    stats: Arc<IoStats>,
 }
 
 impl Uring {
-    /// Sets io_uring up, or says why it cannot be used (the poll backend's reason).
-    pub(crate) fn new(inject_errno: Option<i32>) -> Result<Uring, String> {
+    /// Sets up ring `index` of set `set`, or says why io_uring cannot be used (the poll
+    /// backend's reason).
+    pub(crate) fn new(
+        inject_errno: Option<i32>,
+        set: u64,
+        index: usize,
+        stats: Arc<IoStats>,
+    ) -> Result<Uring, String> {
         if let Some(errno) = inject_errno {
             return Err(describe_setup_error(&io::Error::from_raw_os_error(errno)));
         }
-        let ring = IoUring::builder()
-            .setup_cqsize(ENTRIES * 4)
-            .setup_clamp()
-            .build(ENTRIES)
-            .map_err(|e| describe_setup_error(&e))?;
+        let ring = build_ring().map_err(|e| describe_setup_error(&e))?;
         check_features(&ring)?;
         let wake_fd = eventfd().map_err(|e| format!("eventfd failed: {e}"))?;
         // Provided buffers need kernel 5.19; without them receives stay single-shot.
         let buf_ring = BufRing::new(&ring.submitter()).ok();
         let uring = Uring {
             ring,
+            set,
+            index,
             sq: Mutex::new(()),
             cq: Mutex::new(()),
             wake_fd,
@@ -119,7 +109,7 @@ impl Uring {
             multishot_accept: AtomicBool::new(true),
             buf_ring,
             stray: std::sync::atomic::AtomicU64::new(0),
-            stats: IoStats::default(),
+            stats,
         };
         uring
             .arm_wake()
@@ -131,17 +121,11 @@ impl Uring {
         &self.stats
     }
 
-    /// Declares that this thread flushes the ring before it sleeps (a worker, or the thread
-    /// driving a current-thread runtime): its submissions may wait for the next flush. Any other
-    /// thread submits at once, since nobody would flush for it.
-    pub(crate) fn enter_driving(&self) -> DrivingGuard {
-        DrivingGuard {
-            prev: DRIVING.with(|d| d.replace(self)),
-        }
-    }
-
+    /// Whether the calling thread drives this ring (flushes it before it sleeps): its
+    /// submissions may wait for that flush. Any other thread submits at once, since nobody
+    /// would flush for it.
     fn defers_submission(&self) -> bool {
-        DRIVING.with(|d| std::ptr::eq(d.get(), self))
+        super::rings::drives(self.set, self.index)
     }
 
     /// The provided-buffer ring for multishot receives, where the kernel supports it.
@@ -236,11 +220,21 @@ impl Uring {
         }
     }
 
-    /// Flushes pending submissions (a worker's maintenance, or before it sleeps elsewhere).
+    /// Flushes pending submissions (a worker's maintenance, or before it sleeps elsewhere), and
+    /// enters the kernel for completion work it flags as waiting (see `build_ring`).
     pub(crate) fn submit(&self) {
-        if self.unsubmitted.swap(0, AcqRel) > 0 {
+        if self.unsubmitted.swap(0, AcqRel) > 0 || self.task_work_waits() {
             let _ = self.ring.submitter().submit();
         }
+    }
+
+    /// Whether the kernel flags completion work that runs at our next system call.
+    fn task_work_waits(&self) -> bool {
+        let _sq = self.sq.lock().unwrap();
+        // SAFETY: holding `sq` makes this the only view of the submission queue; the view drops
+        // before the guard (see `cq_overflowed`).
+        let waits = unsafe { self.ring.submission_shared() }.taskrun();
+        waits
     }
 
     /// Submits what is pending and sleeps until a completion, a wake-up or `timeout`; then reaps.
@@ -414,6 +408,27 @@ impl Drop for Uring {
     }
 }
 
+/// Creates the ring. Where the kernel has them (5.19+), completions' task work is cooperative
+/// (`COOP_TASKRUN`: the kernel does not interrupt a running worker with an inter-processor
+/// interrupt for each completion; the work runs at the worker's next system call) and flagged
+/// (`TASKRUN_FLAG`: the ring says when such work waits, so a busy worker enters the kernel for
+/// it at its next maintenance).
+fn build_ring() -> io::Result<IoUring> {
+    let coop = IoUring::builder()
+        .setup_cqsize(ENTRIES * 4)
+        .setup_clamp()
+        .setup_coop_taskrun()
+        .setup_taskrun_flag()
+        .build(ENTRIES);
+    match coop {
+        Err(e) if e.raw_os_error() == Some(libc::EINVAL) => IoUring::builder()
+            .setup_cqsize(ENTRIES * 4)
+            .setup_clamp()
+            .build(ENTRIES),
+        other => other,
+    }
+}
+
 fn check_features(ring: &IoUring) -> Result<(), String> {
     let params = ring.params();
     if !params.is_feature_nodrop() {
@@ -457,7 +472,8 @@ mod tests {
     /// every single completion is still delivered.
     #[test]
     fn completion_queue_overflow_loses_nothing() {
-        let ring = Arc::new(Uring::new(None).unwrap());
+        let rings = super::super::Rings::new(1, None).unwrap();
+        let ring = rings.get(0).clone();
         let fd = eventfd().unwrap();
         // SAFETY: writing 8 bytes from a local buffer to our own eventfd makes it readable.
         unsafe { libc::write(fd.as_raw_fd(), 1u64.to_ne_bytes().as_ptr().cast(), 8) };
@@ -488,7 +504,7 @@ mod tests {
         assert_eq!(done, total);
         assert_eq!(ring.in_flight(), 0);
         let mut m = crate::runtime::metrics::IoMetrics::default();
-        ring.stats().snapshot(&mut m);
+        rings.stats().snapshot(&mut m);
         if crate::runtime::metrics::ENABLED {
             assert!(m.cq_overflows > 0, "the completion queue never overflowed");
             assert_eq!(m.op("poll").unwrap().completed, total as u64);
@@ -527,14 +543,16 @@ mod concurrency {
     /// protocol slip shows up as lost or repeated entries).
     #[test]
     fn concurrent_submitters_see_each_operation_complete_once() {
-        let ring = Arc::new(Uring::new(None).unwrap());
+        let rings = Arc::new(super::super::Rings::new(1, None).unwrap());
+        let ring = rings.get(0).clone();
         let fd = Arc::new(eventfd().unwrap());
         // SAFETY: writing 8 bytes from a local buffer to our own eventfd makes it readable.
         unsafe { libc::write(fd.as_raw_fd(), 1u64.to_ne_bytes().as_ptr().cast(), 8) };
         let stop = Arc::new(AtomicBool::new(false));
         let (r2, s2) = (ring.clone(), stop.clone());
+        let set = rings.clone();
         let owner = std::thread::spawn(move || {
-            let _driving = r2.enter_driving();
+            let _driving = set.enter_driving(0);
             while !s2.load(SeqCst) {
                 r2.park(Some(Duration::from_millis(5)));
             }

@@ -13,7 +13,7 @@
 
 use super::buf_ring::{BufRing, BGID};
 use super::op::{Cqe, Op, OpData};
-use super::Uring;
+use super::{Rings, Uring};
 use crate::io::driver::OpKind;
 use crate::io::ReadBuf;
 use io_uring::{cqueue, opcode, types};
@@ -53,6 +53,8 @@ impl OpData for RecvMulti {
 
 #[derive(Default)]
 struct ReadSide {
+    /// The ring the multishot receive is armed on, and whose buffer `current` names.
+    ring: Option<Arc<Uring>>,
     /// The armed multishot receive.
     multi: Option<Op<RecvMulti>>,
     /// A ring buffer being copied out: id, position, length.
@@ -74,16 +76,16 @@ struct WriteSide {
 
 /// A stream socket on io_uring.
 pub(crate) struct NativeStream {
-    ring: Arc<Uring>,
+    rings: Arc<Rings>,
     fd: Arc<OwnedFd>,
     read: Mutex<ReadSide>,
     write: Mutex<WriteSide>,
 }
 
 impl NativeStream {
-    pub(crate) fn new(ring: Arc<Uring>, fd: Arc<OwnedFd>) -> NativeStream {
+    pub(crate) fn new(rings: Arc<Rings>, fd: Arc<OwnedFd>) -> NativeStream {
         NativeStream {
-            ring,
+            rings,
             fd,
             read: Mutex::default(),
             write: Mutex::default(),
@@ -105,8 +107,13 @@ impl NativeStream {
                 ready!(self.poll_single(&mut r, cx))?;
                 continue;
             }
-            match self.ring.buf_ring() {
-                Some(br) => ready!(self.poll_multi(&mut r, br, cx))?,
+            // Armed on this thread's ring, unless a multishot receive is armed already.
+            if r.multi.is_none() {
+                r.ring = Some(self.rings.current().clone());
+            }
+            let ring = r.ring.clone().expect("read ring chosen");
+            match ring.buf_ring() {
+                Some(br) => ready!(self.poll_multi(&mut r, &ring, br, cx))?,
                 None => {
                     let size = out.remaining().clamp(MIN_RECV, MAX_CHUNK);
                     r.op = Some(self.submit_recv(std::mem::take(&mut r.spare), size)?);
@@ -117,7 +124,8 @@ impl NativeStream {
 
     /// Copies buffered bytes (a ring buffer's, or the single-shot buffer's) into `out`.
     fn copy_out(&self, r: &mut ReadSide, out: &mut ReadBuf<'_>) -> bool {
-        if let (Some((bid, pos, len)), Some(br)) = (r.current, self.ring.buf_ring()) {
+        let br = r.ring.as_ref().and_then(|ring| ring.buf_ring());
+        if let (Some((bid, pos, len)), Some(br)) = (r.current, br) {
             let n = (len - pos).min(out.remaining());
             // SAFETY: a completion handed us `bid` with `len` bytes; we have not given it back.
             out.put_slice(&unsafe { br.data(bid, len) }[pos..pos + n]);
@@ -160,11 +168,12 @@ impl NativeStream {
     fn poll_multi(
         &self,
         r: &mut ReadSide,
+        ring: &Arc<Uring>,
         br: &BufRing,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<()>> {
         if r.multi.is_none() {
-            r.multi = Some(self.submit_multi()?);
+            r.multi = Some(self.submit_multi(ring)?);
         }
         let Some(cqe) = ready!(r.multi.as_mut().expect("armed").poll_next(cx)) else {
             r.multi = None;
@@ -196,13 +205,13 @@ impl NativeStream {
         }
     }
 
-    fn submit_multi(&self) -> io::Result<Op<RecvMulti>> {
+    fn submit_multi(&self, ring: &Arc<Uring>) -> io::Result<Op<RecvMulti>> {
         let data = RecvMulti {
             _fd: self.fd.clone(),
-            ring: self.ring.clone(),
+            ring: ring.clone(),
         };
         let fd = types::Fd(self.fd.as_raw_fd());
-        Op::submit(&self.ring, OpKind::Read, data, |_| {
+        Op::submit(ring, OpKind::Read, data, |_| {
             opcode::RecvMulti::new(fd, BGID).build()
         })
     }
@@ -216,7 +225,7 @@ impl NativeStream {
             done: 0,
         };
         let fd = types::Fd(self.fd.as_raw_fd());
-        Op::submit(&self.ring, OpKind::Read, data, |b| {
+        Op::submit(self.rings.current(), OpKind::Read, data, |b| {
             let cap = b.bytes.capacity().min(u32::MAX as usize) as u32;
             opcode::Recv::new(fd, b.bytes.as_mut_ptr(), cap).build()
         })
@@ -254,7 +263,7 @@ impl NativeStream {
 
     fn submit_send(&self, data: Buf) -> io::Result<Op<Buf>> {
         let fd = types::Fd(self.fd.as_raw_fd());
-        Op::submit(&self.ring, OpKind::Write, data, |b| {
+        Op::submit(self.rings.current(), OpKind::Write, data, |b| {
             let rest = &b.bytes[b.done..];
             opcode::Send::new(fd, rest.as_ptr(), rest.len() as u32)
                 .flags(libc::MSG_NOSIGNAL)
@@ -303,7 +312,8 @@ impl NativeStream {
 impl Drop for NativeStream {
     fn drop(&mut self) {
         let r = self.read.get_mut().unwrap();
-        if let (Some((bid, ..)), Some(br)) = (r.current.take(), self.ring.buf_ring()) {
+        let br = r.ring.as_ref().and_then(|ring| ring.buf_ring());
+        if let (Some((bid, ..)), Some(br)) = (r.current.take(), br) {
             br.give_back(bid);
         }
         if let Some(op) = self.write.get_mut().unwrap().op.take() {

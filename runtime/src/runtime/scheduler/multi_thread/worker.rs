@@ -168,7 +168,7 @@ pub(super) fn run(handle: Arc<Handle>, core: Box<Core>) {
         }
     }
     let _runtime = context::enter_runtime();
-    let _driving = handle.driver.enter_io_driving();
+    let _driving = handle.driver.enter_io_driving(core.index);
     context::set_worker_index(Some(core.index));
     let cx = WorkerContext {
         handle,
@@ -336,5 +336,7 @@ pub(crate) fn block_in_place<F: FnOnce() -> R, R>(f: F) -> R {
             panic!("block_in_place: failed to start a replacement worker thread: {e}");
         }
     }
+    // The replacement thread drives this worker's ring now; ours submits like any other thread.
+    let _not_driving = crate::io::driver::suspend_driving();
     context::exit_runtime(f)
 }
