@@ -102,8 +102,11 @@ impl Core {
             // Timer wakes from the driver go to the back, so due timers run in deadline order.
             Kind::Wake if !self.in_driver => self.run_queue.push_lifo(task),
             Kind::Wake => {
+                // No wake-up per task: the driver may hand over many at once, and this worker
+                // wakes one helper afterwards if it has more than it runs next (see
+                // `with_core_installed`).
                 self.run_queue.push_back(task);
-                true
+                false
             }
             Kind::Spawn => {
                 // New tasks go where other workers can steal them: the LIFO slot is private, and a
@@ -251,6 +254,12 @@ impl WorkerContext {
         f();
         let mut core = self.core.borrow_mut().take()?;
         core.in_driver = false;
+        // The driver queued tasks here without waking anyone: if there is more than the one
+        // this worker runs next, one sleeper comes to steal (it wakes another if it finds
+        // more, and so on).
+        if core.run_queue.len() > 1 {
+            self.handle.notify_parked();
+        }
         Some(core)
     }
 
