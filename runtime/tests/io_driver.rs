@@ -155,4 +155,86 @@ fn file_operations_are_counted(rt: Runtime) {
     std::fs::remove_file(&path).unwrap();
 }
 
-rt_io_test!(counters_match_the_work, file_operations_are_counted);
+/// A client that echoes `n` messages of 64 bytes with the server at `addr`; returns how many came
+/// back intact.
+async fn echo_client(addr: std::net::SocketAddr, n: usize) -> usize {
+    let mut c = TcpStream::connect(addr).await.unwrap();
+    let mut done = 0;
+    for i in 0..n {
+        let msg = [i as u8; 64];
+        c.write_all(&msg).await.unwrap();
+        let mut back = [0u8; 64];
+        c.read_exact(&mut back).await.unwrap();
+        done += usize::from(back == msg);
+    }
+    done
+}
+
+/// An echo server for `clients` connections of `n` messages each.
+async fn echo_server(listener: TcpListener, clients: usize, n: usize) {
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let (mut s, _) = listener.accept().await.unwrap();
+        tasks.push(zokio::spawn(async move {
+            let mut buf = [0u8; 64];
+            for _ in 0..n {
+                s.read_exact(&mut buf).await.unwrap();
+                s.write_all(&buf).await.unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+}
+
+/// I/O works from every kind of thread: a task on a worker, the blocking pool, and a thread of
+/// the application's own entering the runtime through its handle (with one ring per worker,
+/// the last two submit to a ring they do not drive).
+fn io_from_every_kind_of_thread(rt: Runtime) {
+    const N: usize = 200;
+    let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = rt.spawn(echo_server(listener, 3, N));
+    let task = rt.spawn(echo_client(addr, N));
+    let handle = rt.handle().clone();
+    let blocking = rt.spawn_blocking(move || handle.block_on(echo_client(addr, N)));
+    let handle = rt.handle().clone();
+    let own = std::thread::spawn(move || handle.block_on(echo_client(addr, N)));
+    assert_eq!(own.join().unwrap(), N);
+    rt.block_on(async {
+        assert_eq!(task.await.unwrap(), N);
+        assert_eq!(blocking.await.unwrap(), N);
+        server.await.unwrap();
+    });
+}
+
+rt_io_test!(
+    counters_match_the_work,
+    file_operations_are_counted,
+    io_from_every_kind_of_thread
+);
+
+/// A worker that hands its core away (`block_in_place`) and then does I/O itself through the
+/// handle: its submissions go out at once rather than waiting for a flush by the thread that now
+/// drives its old ring (which may be asleep).
+#[test]
+fn io_inside_block_in_place_completes() {
+    for backend in [IoBackendPreference::IoUring, IoBackendPreference::Poll] {
+        let rt = support::io_runtime(2, backend);
+        let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = rt.spawn(echo_server(listener, 1, 100));
+        let done = rt.block_on(async move {
+            zokio::spawn(async move {
+                zokio::task::block_in_place(|| {
+                    zokio::runtime::Handle::current().block_on(echo_client(addr, 100))
+                })
+            })
+            .await
+            .unwrap()
+        });
+        assert_eq!(done, 100);
+        rt.block_on(server).unwrap();
+    }
+}

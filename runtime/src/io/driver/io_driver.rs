@@ -152,10 +152,7 @@ impl IoDriver {
     pub(crate) fn shutdown(&self) {
         match &self.handle {
             #[cfg(target_os = "linux")]
-            IoHandle::Uring(u) => u
-                .all()
-                .iter()
-                .for_each(|r| r.drain(Duration::from_secs(1))),
+            IoHandle::Uring(u) => u.all().iter().for_each(|r| r.drain(Duration::from_secs(1))),
             IoHandle::Poll(r) => r.shutdown(),
         }
     }
