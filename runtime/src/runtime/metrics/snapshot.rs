@@ -151,7 +151,9 @@ pub struct IoOpMetrics {
     pub bytes: u64,
     /// Operations submitted and not completed yet.
     pub in_flight: u64,
-    /// Latency from submission to completion: entry `i` counts `[2^i, 2^(i+1))` ns.
+    /// Latency from submission to completion of a sample of single-shot operations (one in
+    /// eight per thread on io_uring; multishot operations have no latency to speak of): entry
+    /// `i` counts `[2^i, 2^(i+1))` ns. A distribution, not a count: its total is not `completed`.
     pub latency_histogram: Vec<u64>,
 }
 
