@@ -209,10 +209,44 @@ fn io_from_every_kind_of_thread(rt: Runtime) {
     });
 }
 
+/// The kernel cancels the io_uring requests a thread submitted when that thread exits. A stream
+/// whose receive was armed by a thread that has since exited (here: an application thread that
+/// polled a read once through the handle) still reads what arrives next, exactly.
+fn reads_survive_the_exit_of_the_thread_that_armed_them(rt: Runtime) {
+    use futures::FutureExt;
+    let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (mut client, mut server) = rt.block_on(async {
+        let client = TcpStream::connect(addr).await.unwrap();
+        (client, listener.accept().await.unwrap().0)
+    });
+    let handle = rt.handle().clone();
+    let mut server = std::thread::spawn(move || {
+        handle.block_on(async {
+            let mut buf = [0u8; 16];
+            assert!(
+                server.read(&mut buf).now_or_never().is_none(),
+                "nothing sent yet"
+            );
+        });
+        server
+    })
+    .join()
+    .unwrap();
+    let got = rt.block_on(async {
+        client.write_all(b"after the exit").await.unwrap();
+        let mut buf = [0u8; 14];
+        server.read_exact(&mut buf).await.unwrap();
+        buf
+    });
+    assert_eq!(&got, b"after the exit");
+}
+
 rt_io_test!(
     counters_match_the_work,
     file_operations_are_counted,
-    io_from_every_kind_of_thread
+    io_from_every_kind_of_thread,
+    reads_survive_the_exit_of_the_thread_that_armed_them
 );
 
 /// A worker that hands its core away (`block_in_place`) and then does I/O itself through the

@@ -55,10 +55,18 @@ async fn run<T: OpData>(
     ring: &Arc<Uring>,
     kind: OpKind,
     data: T,
-    build: impl FnOnce(&mut T) -> io_uring::squeue::Entry,
+    build: impl Fn(&mut T) -> io_uring::squeue::Entry,
 ) -> io::Result<(Cqe, T)> {
-    let op = Op::submit(ring, kind, data, build)?;
-    Ok(Detached(Some(op)).await)
+    let mut data = data;
+    loop {
+        let op = Op::submit(ring, kind, data, &build)?;
+        let (cqe, back) = Detached(Some(op)).await;
+        if !ring.cancelled_by_thread_exit(cqe.result) {
+            return Ok((cqe, back));
+        }
+        // The thread that submitted it exited first; nothing was done: submit it again.
+        data = back;
+    }
 }
 
 struct OpenData(CString);

@@ -100,6 +100,10 @@ impl Acceptor {
                 ring.disable_multishot_accept();
                 continue;
             }
+            if ring.cancelled_by_thread_exit(cqe.result) {
+                *pending = None;
+                continue;
+            }
             return Poll::Ready(accepted(cqe, addr));
         }
     }

@@ -228,6 +228,11 @@ impl<T: OpData> Op<T> {
         })
     }
 
+    /// The ring the operation was submitted to.
+    pub(crate) fn ring(&self) -> &Arc<Uring> {
+        &self.ring
+    }
+
     /// Waits for the next completion; `None` once a multishot operation has finished.
     pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Cqe>> {
         let Some(cell) = &self.cell else {

@@ -375,6 +375,20 @@ impl Uring {
         let _ = self.push(&entry, OpKind::Cancel);
     }
 
+    /// Whether the driver has shut down (its operations were cancelled on purpose).
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Acquire)
+    }
+
+    /// Whether a completion with result `res` is a cancellation nobody asked for, after which
+    /// the operation should simply be submitted again: the kernel cancels the requests a thread
+    /// submitted when that thread exits (a `block_on` caller, a blocking-pool thread, a worker
+    /// thread after `block_in_place`), while the stream or listener they serve lives on. The
+    /// runtime itself cancels only operations nobody waits for, or everything at shutdown.
+    pub(crate) fn cancelled_by_thread_exit(&self, res: i32) -> bool {
+        res == -libc::ECANCELED && !self.is_closed()
+    }
+
     /// Operations submitted whose final completion has not been reaped.
     pub(crate) fn in_flight(&self) -> usize {
         self.ops.lock().unwrap().live()

@@ -148,8 +148,14 @@ impl NativeStream {
     /// Waits for the single-shot receive; its bytes land in `spare`.
     fn poll_single(&self, r: &mut ReadSide, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let op = r.op.as_mut().expect("single-shot receive in flight");
+        let ring = op.ring().clone();
         let (cqe, mut buf) = ready!(op.poll_complete(cx));
         r.op = None;
+        if ring.cancelled_by_thread_exit(cqe.result) {
+            // Nothing was received: the caller's loop submits the receive again.
+            r.spare = buf.bytes;
+            return Poll::Ready(Ok(()));
+        }
         let n = match cqe.into_result() {
             Ok(n) => n as usize,
             Err(e) => {
@@ -195,6 +201,7 @@ impl NativeStream {
                 }
                 Poll::Ready(Ok(()))
             }
+            e if ring.cancelled_by_thread_exit(e) => Poll::Ready(Ok(())),
             e if e == -libc::ENOBUFS => {
                 br.missed();
                 r.op = Some(self.submit_recv(std::mem::take(&mut r.spare), MAX_CHUNK)?);
@@ -274,9 +281,12 @@ impl NativeStream {
     /// Waits until the background send is done; returns its error, if any.
     fn poll_idle(&self, w: &mut WriteSide, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while let Some(op) = w.op.as_mut() {
+            let ring = op.ring().clone();
             let (cqe, mut buf) = ready!(op.poll_complete(cx));
             w.op = None;
             match cqe.into_result() {
+                // Not sent: sent again below.
+                Err(_) if ring.cancelled_by_thread_exit(cqe.result) => {}
                 Ok(0) => w.error = Some(io::ErrorKind::WriteZero.into()),
                 Ok(n) => buf.done += n as usize,
                 Err(e) => w.error = Some(e),
