@@ -1,0 +1,791 @@
+//! A service that keeps a Zokio runtime busy in every way the console and the dashboards show,
+//! until it is stopped: the process `zokio-console attach <pid>` and its end-to-end test watch.
+//!
+//! Its parts, each a task with a name (`zokio::task::Builder::name`):
+//!
+//! - `http-server`: hyper 1 on Zokio (`zokio::compat::hyper`) on a loopback address, a task per
+//!   connection. `GET /` says hello; `GET /work` hashes a little and asks the `work-actor` task for
+//!   a job number over an mpsc channel with a oneshot reply; `GET /slow` sleeps 5 to 45 ms inside a
+//!   30 ms `timeout`, so some of them give up (still answering 200).
+//! - `client-N`: the load generator. N clients, each on its own keep-alive connection, take turns
+//!   over the three routes at a bounded rate (`--rps-per-client`) and count the responses.
+//! - `ticker`: a 500 ms `interval` that broadcasts the tick number; the tasks below pace themselves
+//!   on it (each holds a `broadcast` receiver).
+//! - `sleeper`: sleeps of assorted lengths, 1 to 250 ms, one after another.
+//! - `producer` -> `stage` -> `consumer`: a pipeline over bounded mpsc channels; the consumer checks
+//!   that every sequence number arrives exactly once and in order.
+//! - `burst-spawner`: every second spawns 1,000 short tasks at once, which idle workers steal.
+//! - `hot-spot`: every 2 s blocks its worker for 20 ms with `std::thread::sleep` inside async code
+//!   (what the long-poll lint flags), then does the same work properly, in `spawn_blocking`.
+//! - `spinner`: 2 s after start and every 5 s after that, spins for 1.2 s without yielding (what the
+//!   "has not yielded for over a second" lint flags).
+//! - `summary`: one line every 5 s (not with `--quiet`): requests, tasks spawned, steals.
+//!
+//! One `watch` channel tells every part to stop. On Ctrl-C, SIGTERM or at the end of `--duration`
+//! the clients finish the request they are on; then the server stops accepting and closes each
+//! connection once its request is answered, the other tasks finish their round, and the totals
+//! are printed.
+//!
+//! ```text
+//! cargo run --release --example demo_service                  # until Ctrl-C or SIGTERM
+//! cargo run --release --example demo_service -- --listen 127.0.0.1:8080 --workers 4 --clients 16
+//! cargo run --release --example demo_service -- --duration 10 --quiet
+//! cargo run --release --example demo_service -- --self-test
+//! ZOKIO_IO=poll cargo run --release --example demo_service -- --self-test
+//! ```
+//!
+//! At start it prints its pid, address, worker count and I/O backend. Then attach with
+//! `zokio-console attach <pid>`, or try `curl http://ADDR/work`. `--self-test` runs 3 s (or
+//! `--duration`), then checks that the server answered at least one request and exactly as many
+//! as the clients counted, that tasks were stolen (with 2 workers or more and telemetry on), and
+//! that every pipeline message arrived once; it exits 0, or 1 after saying what mismatched.
+
+use std::convert::Infallible;
+use std::error::Error;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty, Full};
+use hyper::body::Incoming;
+use hyper::client::conn::http1::SendRequest;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use zokio::compat::hyper::{ZokioIo, ZokioTimer};
+use zokio::net::{TcpListener, TcpStream};
+use zokio::runtime::{Builder, Handle};
+use zokio::signal::unix::{signal, SignalKind};
+use zokio::sync::{broadcast, mpsc, oneshot, watch};
+use zokio::task::{self, JoinHandle, JoinSet};
+use zokio::time::{interval, sleep, timeout, Instant, MissedTickBehavior};
+
+type BoxError = Box<dyn Error + Send + Sync>;
+
+const USAGE: &str = "usage: demo_service [--listen ADDR] [--workers N] [--clients N] \
+[--rps-per-client N] [--duration SECS] [--self-test] [--quiet]
+  --listen ADDR         address to serve on (default 127.0.0.1:0, a free port)
+  --workers N           worker threads (default: available parallelism, at least 2)
+  --clients N           load-generating clients (default 8)
+  --rps-per-client N    requests per second each client makes at most (default 20)
+  --duration SECS       stop after this long (default: at Ctrl-C or SIGTERM)
+  --self-test           run 3 s (or --duration), check the totals, exit 0 or 1
+  --quiet               no summary line every 5 s";
+
+const TICK: Duration = Duration::from_millis(500);
+/// The routes the clients take turns over.
+const ROUTES: [&str; 3] = ["/", "/work", "/slow"];
+const SLOW_LIMIT: Duration = Duration::from_millis(30);
+const BURST: u64 = 1_000;
+const HOT_SPOT_BLOCK: Duration = Duration::from_millis(20);
+const SPIN: Duration = Duration::from_millis(1_200);
+const NAPS_MS: [u64; 7] = [1, 3, 10, 25, 60, 150, 250];
+const PIPELINE_PERIOD: Duration = Duration::from_millis(10);
+const PIPELINE_BATCH: u64 = 50;
+/// How long open connections may take to finish once the server stops accepting.
+const GRACE: Duration = Duration::from_secs(2);
+/// Stopping everything taking longer than this is a failure.
+const SHUTDOWN_LIMIT: Duration = Duration::from_secs(10);
+const SELF_TEST_RUN: Duration = Duration::from_secs(3);
+
+struct Config {
+    listen: String,
+    workers: usize,
+    clients: usize,
+    rps_per_client: u64,
+    duration: Option<Duration>,
+    self_test: bool,
+    quiet: bool,
+}
+
+fn main() -> ExitCode {
+    let cfg = match utf8_args().and_then(parse_args) {
+        Ok(Some(cfg)) => cfg,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(msg) => {
+            eprintln!("demo_service: {msg}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let rt = match Builder::new_multi_thread()
+        .worker_threads(cfg.workers)
+        .service_name("demo-service")
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("demo_service: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let self_test = cfg.self_test;
+    let workers = cfg.workers;
+    let result = rt.block_on(async move { joined(named("main", run(cfg)).await)? });
+    match result {
+        Ok(totals) if self_test => verdict(&totals, workers),
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("demo_service: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+// --- Arguments ---------------------------------------------------------------------------------
+
+/// The command-line arguments, which must be UTF-8.
+fn utf8_args() -> Result<Vec<String>, String> {
+    std::env::args_os()
+        .skip(1)
+        .map(|a| {
+            a.into_string()
+                .map_err(|a| format!("argument {a:?} is not UTF-8"))
+        })
+        .collect()
+}
+
+/// `Ok(None)` asks for the usage text.
+fn parse_args(args: Vec<String>) -> Result<Option<Config>, String> {
+    let parallelism = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut cfg = Config {
+        listen: "127.0.0.1:0".into(),
+        workers: parallelism.max(2),
+        clients: 8,
+        rps_per_client: 20,
+        duration: None,
+        self_test: false,
+        quiet: false,
+    };
+    let mut args = args.into_iter();
+    while let Some(flag) = args.next() {
+        let mut value = || args.next().ok_or(format!("{flag} needs a value"));
+        match flag.as_str() {
+            "-h" | "--help" => return Ok(None),
+            "--self-test" => cfg.self_test = true,
+            "--quiet" => cfg.quiet = true,
+            "--listen" => cfg.listen = value()?,
+            "--workers" => cfg.workers = number(&flag, &value()?, 1, 512)? as usize,
+            "--clients" => cfg.clients = number(&flag, &value()?, 0, 10_000)? as usize,
+            "--rps-per-client" => cfg.rps_per_client = number(&flag, &value()?, 1, 10_000)?,
+            "--duration" => cfg.duration = Some(seconds(&flag, &value()?)?),
+            opt if opt.starts_with('-') => return Err(format!("unknown option {opt:?}")),
+            arg => return Err(format!("unexpected argument {arg:?}")),
+        }
+    }
+    Ok(Some(cfg))
+}
+
+fn number(flag: &str, s: &str, min: u64, max: u64) -> Result<u64, String> {
+    match s.parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "{flag} takes a whole number from {min} to {max}, got {s:?}"
+        )),
+    }
+}
+
+fn seconds(flag: &str, s: &str) -> Result<Duration, String> {
+    match s.parse::<f64>().map(Duration::try_from_secs_f64) {
+        Ok(Ok(d)) if !d.is_zero() => Ok(d),
+        _ => Err(format!(
+            "{flag} takes a positive number of seconds, got {s:?}"
+        )),
+    }
+}
+
+// --- The run -----------------------------------------------------------------------------------
+
+/// What the parts count as they go.
+#[derive(Default)]
+struct Stats {
+    /// Requests the server answered.
+    answered: AtomicU64,
+    /// Responses the clients received with status 200.
+    counted: AtomicU64,
+    /// Failed connections and requests, and responses that were not 200, on the client side.
+    client_errors: AtomicU64,
+    slow_gave_up: AtomicU64,
+    piped: AtomicU64,
+    burst_tasks: AtomicU64,
+}
+
+/// What a run did, read once everything stopped.
+struct Totals {
+    answered: u64,
+    counted: u64,
+    client_errors: u64,
+    slow_gave_up: u64,
+    connections: u64,
+    pipeline: Piped,
+    burst_tasks: u64,
+    spawned: u64,
+    steals: u64,
+}
+
+async fn run(cfg: Config) -> Result<Totals, BoxError> {
+    let listener = TcpListener::bind(&cfg.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", cfg.listen))?;
+    let addr = listener.local_addr()?;
+    let stop_signals = StopSignals::install()?;
+    announce(&cfg, addr);
+    let stats = Arc::new(Stats::default());
+    let (stop, stopped) = watch::channel(false);
+    let (stop_server, server_stopped) = oneshot::channel();
+    let server = named("http-server", serve(listener, stats.clone(), server_stopped));
+    let clients = start_clients(&cfg, addr, &stats, &stopped);
+    let background = Background::start(&cfg, &stats, &stopped);
+    let limit = cfg.duration.or(cfg.self_test.then_some(SELF_TEST_RUN));
+    println!("stopping: {}", stop_signals.wait(limit).await);
+    let _ = stop.send(true);
+    let shutdown = async {
+        for client in clients {
+            joined(client.await)?;
+        }
+        let _ = stop_server.send(());
+        let connections = joined(server.await)?;
+        Ok::<_, BoxError>((connections, background.finish().await?))
+    };
+    let (connections, pipeline) = timeout(SHUTDOWN_LIMIT, shutdown)
+        .await
+        .map_err(|_| format!("still stopping after {SHUTDOWN_LIMIT:?}"))??;
+    let totals = totals(&stats, connections, pipeline);
+    print_totals(&totals);
+    Ok(totals)
+}
+
+fn announce(cfg: &Config, addr: SocketAddr) {
+    let pid = std::process::id();
+    println!(
+        "demo_service: pid {pid}, listening on http://{addr}, {} workers, I/O backend {}",
+        cfg.workers,
+        Handle::current().io_backend()
+    );
+    println!("attach with: zokio-console attach {pid}");
+}
+
+/// Ctrl-C and SIGTERM, listened to from the start so neither kills the process.
+struct StopSignals {
+    interrupt: zokio::signal::unix::Signal,
+    terminate: zokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn install() -> Result<StopSignals, BoxError> {
+        let listen = |kind| signal(kind).map_err(|e| format!("cannot listen for {kind:?}: {e}"));
+        Ok(StopSignals {
+            interrupt: listen(SignalKind::interrupt())?,
+            terminate: listen(SignalKind::terminate())?,
+        })
+    }
+
+    /// Waits for a signal, or for `limit` to pass; says which.
+    async fn wait(mut self, limit: Option<Duration>) -> String {
+        let elapsed = async {
+            match limit {
+                Some(limit) => sleep(limit).await,
+                None => std::future::pending().await,
+            }
+        };
+        zokio::select! {
+            _ = self.interrupt.recv() => "Ctrl-C".into(),
+            _ = self.terminate.recv() => "SIGTERM".into(),
+            _ = elapsed => format!("ran for {:?}", limit.unwrap_or_default()),
+        }
+    }
+}
+
+fn totals(stats: &Stats, connections: u64, pipeline: Piped) -> Totals {
+    let m = Handle::current().metrics();
+    Totals {
+        answered: stats.answered.load(Relaxed),
+        counted: stats.counted.load(Relaxed),
+        client_errors: stats.client_errors.load(Relaxed),
+        slow_gave_up: stats.slow_gave_up.load(Relaxed),
+        connections,
+        pipeline,
+        burst_tasks: stats.burst_tasks.load(Relaxed),
+        spawned: m.total_spawned(),
+        steals: m.total_stolen(),
+    }
+}
+
+fn print_totals(t: &Totals) {
+    println!(
+        "totals: {} requests answered on {} connections, {} responses counted by the clients \
+         ({} errors), {} /slow gave up",
+        t.answered, t.connections, t.counted, t.client_errors, t.slow_gave_up
+    );
+    println!(
+        "totals: pipeline {} sent, {} received, {} out of order; {} burst tasks; \
+         runtime: {} tasks spawned, {} stolen",
+        t.pipeline.sent,
+        t.pipeline.received,
+        t.pipeline.out_of_order,
+        t.burst_tasks,
+        t.spawned,
+        t.steals
+    );
+}
+
+/// The self-test's checks: exit 0 if all pass, 1 after listing the ones that failed.
+fn verdict(t: &Totals, workers: usize) -> ExitCode {
+    let steals_counted = workers >= 2 && cfg!(feature = "telemetry");
+    let checks = [
+        (t.answered > 0, "the server answered no request".to_string()),
+        (
+            t.answered == t.counted,
+            format!("server answered {}, clients counted {}", t.answered, t.counted),
+        ),
+        (t.client_errors == 0, format!("{} client errors", t.client_errors)),
+        (!steals_counted || t.steals > 0, "no task was stolen".into()),
+        (t.pipeline.sent > 0, "the pipeline sent nothing".into()),
+        (
+            t.pipeline.sent == t.pipeline.received && t.pipeline.out_of_order == 0,
+            format!("pipeline: {:?}", t.pipeline),
+        ),
+    ];
+    let failed: Vec<_> = checks.iter().filter(|(ok, _)| !ok).collect();
+    for (_, what) in &failed {
+        eprintln!("self-test failed: {what}");
+    }
+    if !failed.is_empty() {
+        return ExitCode::FAILURE;
+    }
+    if !steals_counted {
+        println!("(steals not checked: one worker, or telemetry compiled out)");
+    }
+    println!("self-test passed");
+    ExitCode::SUCCESS
+}
+
+// --- The HTTP server ---------------------------------------------------------------------------
+
+/// What every request handler shares.
+struct Shared {
+    stats: Arc<Stats>,
+    actor: mpsc::Sender<oneshot::Sender<u64>>,
+}
+
+/// Accepts connections until `stopped`, then closes each once its request is answered, waiting
+/// up to [`GRACE`]. Returns the connections accepted.
+async fn serve(listener: TcpListener, stats: Arc<Stats>, stopped: oneshot::Receiver<()>) -> u64 {
+    let (actor, jobs) = mpsc::channel(64);
+    named("work-actor", work_actor(jobs));
+    let shared = Arc::new(Shared { stats, actor });
+    let (closing, closing_rx) = watch::channel(false);
+    let (mut open, mut accepted) = (JoinSet::new(), 0);
+    zokio::pin!(stopped);
+    loop {
+        zokio::select! {
+            _ = &mut stopped => break,
+            res = listener.accept() => match res {
+                Ok((stream, _)) => {
+                    accepted += 1;
+                    open.spawn(connection(stream, shared.clone(), closing_rx.clone()));
+                }
+                Err(e) => {
+                    eprintln!("demo_service: accept failed: {e}");
+                    sleep(Duration::from_millis(100)).await;
+                }
+            },
+            Some(_) = open.join_next(), if !open.is_empty() => {}
+        }
+    }
+    drop(listener);
+    let _ = closing.send(true);
+    let drained = timeout(GRACE, async { while open.join_next().await.is_some() {} });
+    if drained.await.is_err() {
+        open.shutdown().await;
+    }
+    accepted
+}
+
+/// Serves one connection until the client leaves, or until `closing` and the request in
+/// progress is answered.
+async fn connection(stream: TcpStream, shared: Arc<Shared>, mut closing: watch::Receiver<bool>) {
+    let service = service_fn(move |req| respond(req, shared.clone()));
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(ZokioTimer::new())
+        .serve_connection(ZokioIo::new(stream), service);
+    zokio::pin!(conn);
+    let res = zokio::select! {
+        res = conn.as_mut() => res,
+        _ = closing.changed() => {
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+    };
+    if let Err(e) = res {
+        eprintln!("demo_service: server connection: {e}");
+    }
+}
+
+async fn respond(
+    req: Request<Incoming>,
+    shared: Arc<Shared>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let seed = shared.stats.answered.fetch_add(1, Relaxed);
+    let (status, body) = match (req.method(), req.uri().path()) {
+        (&Method::GET, "/") => (StatusCode::OK, "hello from zokio\n".to_string()),
+        (&Method::GET, "/work") => (StatusCode::OK, work(&shared, seed).await),
+        (&Method::GET, "/slow") => (StatusCode::OK, slow(&shared.stats, seed).await),
+        _ => (StatusCode::NOT_FOUND, "not found\n".to_string()),
+    };
+    let mut res = Response::new(Full::new(Bytes::from(body)));
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+/// Some hashing, then a round trip to the actor.
+async fn work(shared: &Shared, seed: u64) -> String {
+    let digest = mix(seed, 2_000);
+    let (reply, job) = oneshot::channel();
+    if shared.actor.send(reply).await.is_err() {
+        return "the work actor is gone\n".into();
+    }
+    match job.await {
+        Ok(job) => format!("job {job}: {digest:016x}\n"),
+        Err(_) => "the work actor dropped the job\n".into(),
+    }
+}
+
+/// Hands out job numbers, one request at a time.
+async fn work_actor(mut jobs: mpsc::Receiver<oneshot::Sender<u64>>) {
+    let mut next = 0;
+    while let Some(reply) = jobs.recv().await {
+        let _ = reply.send(next);
+        next += 1;
+    }
+}
+
+/// Sleeps 5 to 45 ms, giving up after [`SLOW_LIMIT`].
+async fn slow(stats: &Stats, seed: u64) -> String {
+    let nap = Duration::from_millis(5 + seed % 41);
+    match timeout(SLOW_LIMIT, sleep(nap)).await {
+        Ok(()) => format!("slept {nap:?}\n"),
+        Err(_) => {
+            stats.slow_gave_up.fetch_add(1, Relaxed);
+            format!("gave up after {SLOW_LIMIT:?} of {nap:?}\n")
+        }
+    }
+}
+
+// --- The load generator ------------------------------------------------------------------------
+
+fn start_clients(
+    cfg: &Config,
+    addr: SocketAddr,
+    stats: &Arc<Stats>,
+    stopped: &watch::Receiver<bool>,
+) -> Vec<JoinHandle<()>> {
+    let period = Duration::from_secs(1) / cfg.rps_per_client as u32;
+    (0..cfg.clients)
+        .map(|id| {
+            let client = client(id, addr, period, stats.clone(), stopped.clone());
+            named(&format!("client-{id}"), client)
+        })
+        .collect()
+}
+
+/// Requests the routes in turn, one every `period` at most, on one keep-alive connection
+/// (a new one after an error), until stopped.
+async fn client(
+    id: usize,
+    addr: SocketAddr,
+    period: Duration,
+    stats: Arc<Stats>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let mut pace = interval(period);
+    pace.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut sender = None;
+    for turn in id.. {
+        zokio::select! {
+            _ = stop_requested(&mut stopped) => break,
+            _ = pace.tick() => {}
+        }
+        if sender.is_none() {
+            sender = connect(addr).await.map_err(|e| client_error(&stats, e)).ok();
+        }
+        let Some(s) = sender.as_mut() else { continue };
+        match fetch(s, ROUTES[turn % ROUTES.len()]).await {
+            Ok(StatusCode::OK) => {
+                stats.counted.fetch_add(1, Relaxed);
+            }
+            Ok(status) => client_error(&stats, format!("status {status}").into()),
+            Err(e) => {
+                client_error(&stats, e);
+                sender = None;
+            }
+        }
+    }
+}
+
+fn client_error(stats: &Stats, e: BoxError) {
+    stats.client_errors.fetch_add(1, Relaxed);
+    eprintln!("demo_service: client: {e}");
+}
+
+/// A client connection; the task driving it ends when either side closes it.
+async fn connect(addr: SocketAddr) -> Result<SendRequest<Empty<Bytes>>, BoxError> {
+    let stream = TcpStream::connect(addr).await?;
+    let (sender, conn) = hyper::client::conn::http1::handshake(ZokioIo::new(stream)).await?;
+    zokio::spawn(conn);
+    Ok(sender)
+}
+
+async fn fetch(sender: &mut SendRequest<Empty<Bytes>>, path: &str) -> Result<StatusCode, BoxError> {
+    let req = Request::get(path)
+        .header(hyper::header::HOST, "localhost")
+        .body(Empty::new())?;
+    sender.ready().await?;
+    let res = sender.send_request(req).await?;
+    let status = res.status();
+    res.into_body().collect().await?;
+    Ok(status)
+}
+
+// --- The background tasks ----------------------------------------------------------------------
+
+/// The tasks besides the server and the clients.
+struct Background {
+    paced: Vec<(&'static str, JoinHandle<()>)>,
+    producer: JoinHandle<u64>,
+    consumer: JoinHandle<Piped>,
+}
+
+impl Background {
+    fn start(cfg: &Config, stats: &Arc<Stats>, stopped: &watch::Receiver<bool>) -> Background {
+        let (ticks, _) = broadcast::channel(16);
+        let on = |due: fn(u64) -> bool| (ticks.subscribe(), stopped.clone(), due);
+        let s = stats.clone();
+        let mut paced = vec![
+            spawn_paced("burst-spawner", on(|n| n % 2 == 0), move |_| burst(s.clone())),
+            spawn_paced("hot-spot", on(|n| n % 4 == 1), hot_spot),
+            spawn_paced("spinner", on(|n| n % 10 == 4), |_| async { spin(SPIN) }),
+            ("sleeper", named("sleeper", sleeper(stopped.clone()))),
+        ];
+        if !cfg.quiet {
+            let (s, started) = (stats.clone(), Instant::now());
+            let summary = move |_| std::future::ready(print_summary(&s, started));
+            paced.push(spawn_paced("summary", on(|n| n > 0 && n % 10 == 0), summary));
+        }
+        paced.push(("ticker", named("ticker", ticker(ticks, stopped.clone()))));
+        let (producer, consumer) = start_pipeline(stats, stopped);
+        Background {
+            paced,
+            producer,
+            consumer,
+        }
+    }
+
+    /// Waits for every task to end (they were told to stop); returns the pipeline's counts.
+    async fn finish(self) -> Result<Piped, BoxError> {
+        for (name, task) in self.paced {
+            task.await.map_err(|e| format!("task {name} failed: {e}"))?;
+        }
+        let sent = joined(self.producer.await)?;
+        let received = joined(self.consumer.await)?;
+        Ok(Piped { sent, ..received })
+    }
+}
+
+/// Stops when the stop flag turns true (or its sender is gone).
+async fn stop_requested(stopped: &mut watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|&stop| stop).await;
+}
+
+/// Broadcasts the tick number every [`TICK`] until stopped.
+async fn ticker(ticks: broadcast::Sender<u64>, mut stopped: watch::Receiver<bool>) {
+    let mut every = interval(TICK);
+    for n in 0u64.. {
+        zokio::select! {
+            _ = stop_requested(&mut stopped) => break,
+            _ = every.tick() => {}
+        }
+        let _ = ticks.send(n);
+    }
+}
+
+type Pacing = (broadcast::Receiver<u64>, watch::Receiver<bool>, fn(u64) -> bool);
+
+/// Spawns a task named `name` that runs `act` on each tick for which `due` holds, until stopped.
+fn spawn_paced<F, Fut>(
+    name: &'static str,
+    (mut ticks, mut stopped, due): Pacing,
+    mut act: F,
+) -> (&'static str, JoinHandle<()>)
+where
+    F: FnMut(u64) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    let paced = async move {
+        loop {
+            let tick = zokio::select! {
+                _ = stop_requested(&mut stopped) => return,
+                tick = ticks.recv() => tick,
+            };
+            match tick {
+                Ok(n) if due(n) => act(n).await,
+                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    };
+    (name, named(name, paced))
+}
+
+/// Spawns [`BURST`] short tasks at once and waits for them all.
+async fn burst(stats: Arc<Stats>) {
+    let tasks: Vec<_> = (0..BURST)
+        .map(|i| zokio::spawn(async move { mix(i, 500) }))
+        .collect();
+    for t in tasks {
+        let _ = t.await;
+    }
+    stats.burst_tasks.fetch_add(BURST, Relaxed);
+}
+
+/// Blocks the worker in the middle of async code, then does the same properly.
+async fn hot_spot(seed: u64) {
+    // Deliberately wrong: no other task runs on this worker for the whole sleep.
+    std::thread::sleep(HOT_SPOT_BLOCK);
+    // The right way: the blocking pool's thread sleeps, the worker goes on.
+    let blocking = task::spawn_blocking(move || {
+        std::thread::sleep(HOT_SPOT_BLOCK);
+        mix(seed, 100_000)
+    });
+    let _ = blocking.await;
+}
+
+/// Busy for `d` in one poll, never yielding (deliberately).
+fn spin(d: Duration) {
+    let started = std::time::Instant::now();
+    let mut x = 0;
+    while started.elapsed() < d {
+        x = mix(x, 1_000);
+    }
+    std::hint::black_box(x);
+}
+
+/// Sleeps of assorted lengths, one after another, until stopped.
+async fn sleeper(mut stopped: watch::Receiver<bool>) {
+    for ms in NAPS_MS.iter().cycle() {
+        zokio::select! {
+            _ = stop_requested(&mut stopped) => break,
+            _ = sleep(Duration::from_millis(*ms)) => {}
+        }
+    }
+}
+
+fn print_summary(stats: &Stats, started: Instant) {
+    let m = Handle::current().metrics();
+    println!(
+        "[{:>5.0?}] requests {:>8}  tasks spawned {:>9}  steals {:>7}  pipeline {:>9}",
+        started.elapsed(),
+        stats.answered.load(Relaxed),
+        m.total_spawned(),
+        m.total_stolen(),
+        stats.piped.load(Relaxed)
+    );
+}
+
+// --- The pipeline ------------------------------------------------------------------------------
+
+/// What the pipeline's consumer saw (and what the producer sent).
+#[derive(Debug, Default)]
+struct Piped {
+    sent: u64,
+    received: u64,
+    /// Messages that were not the next sequence number, or whose checksum did not match.
+    out_of_order: u64,
+}
+
+fn start_pipeline(
+    stats: &Arc<Stats>,
+    stopped: &watch::Receiver<bool>,
+) -> (JoinHandle<u64>, JoinHandle<Piped>) {
+    let (to_stage, from_producer) = mpsc::channel(64);
+    let (to_consumer, from_stage) = mpsc::channel(64);
+    let producer = named("producer", producer(to_stage, stopped.clone()));
+    named("stage", stage(from_producer, to_consumer));
+    let consumer = named("consumer", consumer(from_stage, stats.clone()));
+    (producer, consumer)
+}
+
+/// Sends 0, 1, 2, ... in batches until stopped; returns how many it sent.
+async fn producer(out: mpsc::Sender<u64>, mut stopped: watch::Receiver<bool>) -> u64 {
+    let mut pace = interval(PIPELINE_PERIOD);
+    let mut next = 0;
+    loop {
+        zokio::select! {
+            _ = stop_requested(&mut stopped) => return next,
+            _ = pace.tick() => {}
+        }
+        for _ in 0..PIPELINE_BATCH {
+            if out.send(next).await.is_err() {
+                return next;
+            }
+            next += 1;
+        }
+    }
+}
+
+/// Tags each number with its checksum; ends when the producer does.
+async fn stage(mut input: mpsc::Receiver<u64>, out: mpsc::Sender<(u64, u64)>) {
+    while let Some(n) = input.recv().await {
+        if out.send((n, mix(n, 8))).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Expects 0, 1, 2, ... each with its checksum; ends when the stage does.
+async fn consumer(mut input: mpsc::Receiver<(u64, u64)>, stats: Arc<Stats>) -> Piped {
+    let mut seen = Piped::default();
+    while let Some((n, sum)) = input.recv().await {
+        if n != seen.received || sum != mix(n, 8) {
+            seen.out_of_order += 1;
+        }
+        seen.received += 1;
+        stats.piped.fetch_add(1, Relaxed);
+    }
+    seen
+}
+
+// --- Helpers -----------------------------------------------------------------------------------
+
+/// Spawns a task with a name telemetry shows.
+#[track_caller]
+fn named<F>(name: &str, future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    task::Builder::new()
+        .name(name)
+        .spawn(future)
+        .unwrap_or_else(|e| panic!("cannot spawn task {name}: {e}"))
+}
+
+/// `rounds` of a cheap integer mix (splitmix64's finalizer): work the optimizer cannot skip.
+fn mix(seed: u64, rounds: u32) -> u64 {
+    (0..rounds).fold(seed, |x, i| {
+        let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15 ^ u64::from(i));
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    })
+}
+
+/// A task's output, its failure (panic, cancellation) as an error.
+fn joined<T>(res: Result<T, zokio::task::JoinError>) -> Result<T, BoxError> {
+    res.map_err(|e| format!("task failed: {e}").into())
+}
