@@ -566,7 +566,7 @@ fn start_background(cfg: &Config, stats: &Arc<Stats>, stopped: &watch::Receiver<
     ];
     if !cfg.quiet {
         let (s, started) = (stats.clone(), Instant::now());
-        let summary = move |_| std::future::ready(print_summary(&s, started));
+        let summary = move |_| print_summary(s.clone(), started);
         tasks.push(spawn_paced(
             "summary",
             on(|n| n > 0 && n % 10 == 0),
@@ -670,7 +670,8 @@ async fn sleeper(mut stopped: watch::Receiver<bool>) {
     }
 }
 
-fn print_summary(stats: &Stats, started: Instant) {
+/// One line: requests so far, and the runtime's spawn and steal counts.
+async fn print_summary(stats: Arc<Stats>, started: Instant) {
     let m = Handle::current().metrics();
     println!(
         "[{:>5.0?}] requests {:>8}  tasks spawned {:>9}  steals {:>7}  pipeline {:>9}",
