@@ -8,8 +8,9 @@
 //!   request, oneshot reply); `GET /slow` sleeps 5 to 45 ms inside a 30 ms `timeout`.
 //! - `client-N`: the load generator. Each client takes turns over the routes on one keep-alive
 //!   connection at a bounded rate (`--rps-per-client`), counting the responses.
-//! - `ticker`: a 500 ms `interval` broadcasting the tick number, on which the tasks below pace
-//!   themselves. `sleeper`: sleeps of assorted lengths, 1 to 250 ms, one after another.
+//! - `ticker`: a 500 ms `interval` broadcasting the tick number, on which the burst spawner, the
+//!   hot spot, the spinner and the summary pace themselves. `sleeper`: sleeps of assorted
+//!   lengths, 1 to 250 ms, one after another.
 //! - `producer` -> `stage` -> `consumer`: a pipeline over bounded mpsc channels; the consumer
 //!   checks that every sequence number arrives exactly once and in order.
 //! - `burst-spawner`: every second spawns 1,000 short tasks at once, which idle workers steal.
@@ -89,7 +90,7 @@ const SHUTDOWN_LIMIT: Duration = Duration::from_secs(10);
 const SELF_TEST_RUN: Duration = Duration::from_secs(3);
 
 struct Config {
-    listen: String,
+    listen: SocketAddr,
     workers: usize,
     clients: usize,
     rps_per_client: u64,
@@ -159,7 +160,7 @@ fn utf8_args() -> Result<Vec<String>, String> {
 fn parse_args(args: Vec<String>) -> Result<Option<Config>, String> {
     let parallelism = std::thread::available_parallelism().map_or(2, |n| n.get());
     let mut cfg = Config {
-        listen: "127.0.0.1:0".into(),
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         workers: parallelism.max(2),
         clients: 8,
         rps_per_client: 20,
@@ -174,7 +175,7 @@ fn parse_args(args: Vec<String>) -> Result<Option<Config>, String> {
             "-h" | "--help" => return Ok(None),
             "--self-test" => cfg.self_test = true,
             "--quiet" => cfg.quiet = true,
-            "--listen" => cfg.listen = value()?,
+            "--listen" => cfg.listen = address(&flag, &value()?)?,
             "--workers" => cfg.workers = number(&flag, &value()?, 1, 512)? as usize,
             "--clients" => cfg.clients = number(&flag, &value()?, 0, 10_000)? as usize,
             "--rps-per-client" => cfg.rps_per_client = number(&flag, &value()?, 1, 10_000)?,
@@ -191,6 +192,12 @@ fn number(flag: &str, s: &str, min: u64, max: u64) -> Result<u64, String> {
     n.ok_or(format!(
         "{flag} takes a whole number from {min} to {max}, got {s:?}"
     ))
+}
+
+fn address(flag: &str, s: &str) -> Result<SocketAddr, String> {
+    s.parse().map_err(|_| {
+        format!("{flag} takes an IP address and port such as 127.0.0.1:8080, got {s:?}")
+    })
 }
 
 fn seconds(flag: &str, s: &str) -> Result<Duration, String> {
@@ -223,7 +230,7 @@ struct Stats {
 type Tasks = Vec<(String, JoinHandle<()>)>;
 
 async fn run(cfg: Config) -> Result<Arc<Stats>, BoxError> {
-    let listener = TcpListener::bind(&cfg.listen)
+    let listener = TcpListener::bind(cfg.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", cfg.listen))?;
     let addr = listener.local_addr()?;
