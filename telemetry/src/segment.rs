@@ -246,12 +246,6 @@ impl Segment {
     pub fn layout(&self) -> &Layout {
         &self.layout
     }
-
-    /// The mapped length, for tests of the mapping.
-    #[cfg(test)]
-    pub(crate) fn mapped_len(&self) -> usize {
-        self.map.len()
-    }
 }
 
 impl Drop for Segment {
