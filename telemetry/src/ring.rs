@@ -25,6 +25,7 @@
 use crate::event::{Event, EVENT_WORDS};
 use crate::loom::sync::atomic::{fence, AtomicU64, Ordering};
 use crate::words::Words;
+use std::cell::Cell;
 
 /// Words before the first record (the head, padded to 128 bytes).
 pub const RING_HEADER_WORDS: usize = 16;
@@ -34,29 +35,47 @@ pub const fn ring_words(capacity: usize) -> usize {
     (RING_HEADER_WORDS + capacity * EVENT_WORDS).div_ceil(16) * 16
 }
 
-/// The writer's handle on one ring. One writer per ring: the worker that owns it.
-#[derive(Debug, Clone, Copy)]
+/// The writer's handle on one ring. One writer per ring: the worker that owns it keeps one
+/// handle (it caches the head, so the writer never reads shared memory, and it is not `Sync`).
+#[derive(Debug)]
 pub struct EventRing<'a> {
     words: &'a [AtomicU64],
     mask: u64,
     worker: u16,
+    head: Cell<u64>,
 }
 
 impl<'a> EventRing<'a> {
-    /// A ring over `words` (at least [`ring_words`]`(capacity)` words), `capacity` a power of two.
+    /// A ring over `words` (at least [`ring_words`]`(capacity)` words), `capacity` a power of two,
+    /// continuing from the head stored there.
+    #[cfg(not(loom))]
     pub(crate) fn new(words: &'a [AtomicU64], capacity: usize, worker: u16) -> EventRing<'a> {
+        let head = words[0].load(Ordering::Relaxed);
+        EventRing::starting_at(words, capacity, worker, head)
+    }
+
+    /// A ring whose writer knows the head already (a fresh ring: 0).
+    pub(crate) fn starting_at(
+        words: &'a [AtomicU64],
+        capacity: usize,
+        worker: u16,
+        head: u64,
+    ) -> EventRing<'a> {
         assert!(capacity.is_power_of_two() && words.len() >= ring_words(capacity));
+        let (mask, head) = (capacity as u64 - 1, Cell::new(head));
         EventRing {
             words,
-            mask: capacity as u64 - 1,
+            mask,
             worker,
+            head,
         }
     }
 
     /// Appends an event, overwriting the oldest when full. Never blocks, allocates or makes a
     /// system call.
     pub fn push(&self, timestamp_ns: u64, task: u64, data: crate::EventData) {
-        let head = self.words[0].load(Ordering::Relaxed);
+        let head = self.head.get();
+        self.head.set(head.wrapping_add(1));
         let start = RING_HEADER_WORDS + (head & self.mask) as usize * EVENT_WORDS;
         let record = &self.words[start..start + EVENT_WORDS];
         let event = Event {
@@ -77,7 +96,7 @@ impl<'a> EventRing<'a> {
 
     /// Events pushed so far.
     pub fn pushed(&self) -> u64 {
-        self.words[0].load(Ordering::Relaxed)
+        self.head.get()
     }
 }
 
@@ -294,7 +313,7 @@ mod loom_tests {
                 Arc::new((0..ring_words(2)).map(|_| AtomicU64::new(0)).collect());
             let w = mem.clone();
             let writer = loom::thread::spawn(move || {
-                let ring = EventRing::new(&w, 2, 0);
+                let ring = EventRing::starting_at(&w, 2, 0, 0);
                 for i in 0..3u64 {
                     ring.push(i, i, EventData::TimerFire { late_ns: i });
                 }

@@ -31,7 +31,8 @@ pub struct Segment {
     claimed: Vec<AtomicU64>,
     claim_hint: AtomicUsize,
     strings: StringWriter,
-    backend_lock: Mutex<()>,
+    /// The backend record's seqlock sequence; the lock makes its writers one at a time.
+    backend_seq: Mutex<u64>,
 }
 
 impl Segment {
@@ -69,7 +70,7 @@ impl Segment {
             claimed: claim_bitmap(config.task_capacity),
             claim_hint: AtomicUsize::new(0),
             strings: StringWriter::new(),
-            backend_lock: Mutex::new(()),
+            backend_seq: Mutex::new(0),
             layout,
         };
         segment.write_header(identity);
@@ -230,11 +231,15 @@ impl Segment {
     /// Publishes the I/O backend (16 bytes kept) and why it was chosen (128 bytes kept). May be
     /// called at any time; readers see the old or the new pair, never a mix.
     pub fn set_backend(&self, backend: &str, reason: &str) {
-        let _guard = self.backend_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let mut seq = self.backend_seq.lock().unwrap_or_else(|e| e.into_inner());
         let mut values = pack_str(backend, BACKEND_WORDS);
         values.extend(pack_str(reason, REASON_WORDS));
         let start = offset_of!(Header, backend) / 8;
-        seqlock::write(&self.map.words()[start..start + 1 + values.len()], &values);
+        seqlock::write(
+            &self.map.words()[start..start + 1 + values.len()],
+            &mut seq,
+            &values,
+        );
     }
 
     /// The file's path.

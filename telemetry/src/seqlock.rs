@@ -34,18 +34,20 @@ pub enum SeqRead {
 }
 
 /// Writes `values` as the payload of the record `words` (`words[0]` is the sequence).
-/// One writer per record at a time.
-pub(crate) fn write(words: &[AtomicU64], values: &[u64]) {
-    let (seq, payload) = words
+/// One writer per record at a time; it keeps the sequence in `seq`, so it never reads the
+/// shared word.
+pub(crate) fn write(words: &[AtomicU64], seq: &mut u64, values: &[u64]) {
+    let (word, payload) = words
         .split_first()
         .expect("a seqlock record has a sequence word");
-    let s = seq.load(Ordering::Relaxed);
-    seq.store(s.wrapping_add(1) | 1, Ordering::Relaxed);
+    let s = *seq & !1;
+    word.store(s.wrapping_add(1), Ordering::Relaxed);
     fence(Ordering::Release);
     for (dst, &v) in payload.iter().zip(values) {
         dst.store(v, Ordering::Relaxed);
     }
-    seq.store((s | 1).wrapping_add(1), Ordering::Release);
+    *seq = s.wrapping_add(2);
+    word.store(*seq, Ordering::Release);
 }
 
 /// Copies the payload of the record starting at word `start` into `out` (as many words as `out`
@@ -89,9 +91,9 @@ mod tests {
 
     #[test]
     fn read_returns_the_last_complete_write() {
-        let r = record(3);
-        write(&r, &[1, 2]);
-        write(&r, &[3, 4]);
+        let (r, mut seq) = (record(3), 0);
+        write(&r, &mut seq, &[1, 2]);
+        write(&r, &mut seq, &[3, 4]);
         let mut out = [0; 2];
         assert_eq!(read(&r[..], 0, &mut out, READ_RETRIES), SeqRead::Consistent);
         assert_eq!(out, [3, 4]);
@@ -104,8 +106,8 @@ mod tests {
 
     #[test]
     fn a_write_in_progress_reads_busy_after_bounded_retries() {
-        let r = record(3);
-        write(&r, &[1, 2]);
+        let (r, mut seq) = (record(3), 0);
+        write(&r, &mut seq, &[1, 2]);
         r[0].store(5, Ordering::Relaxed); // a writer stopped half-way
         let mut out = [0; 2];
         assert_eq!(read(&r[..], 0, &mut out, READ_RETRIES), SeqRead::Busy);
@@ -133,8 +135,9 @@ mod loom_tests {
             let rec: Arc<Vec<AtomicU64>> = Arc::new((0..3).map(|_| AtomicU64::new(0)).collect());
             let w = rec.clone();
             let writer = loom::thread::spawn(move || {
-                write(&w, &[1, 1]);
-                write(&w, &[2, 2]);
+                let mut seq = 0;
+                write(&w, &mut seq, &[1, 1]);
+                write(&w, &mut seq, &[2, 2]);
             });
             let mut out = [u64::MAX; 2];
             match read(&rec[..], 0, &mut out, 2) {

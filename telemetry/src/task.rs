@@ -182,9 +182,13 @@ impl<'a> TaskTable<'a> {
         for i in (0..n).map(|i| (start + i) % n) {
             if let Some(bit) = claim_bit(&self.claimed[i]) {
                 self.hint.store(i, Ordering::Relaxed);
+                let index = i * 64 + bit;
+                // The claim's Acquire ordered us after the last owner's final write.
+                let seq = self.words(index)[0].load(Ordering::Relaxed);
                 return Some(TaskSlot {
                     table: *self,
-                    index: i * 64 + bit,
+                    index,
+                    seq,
                     record: TaskRecord::default(),
                 });
             }
@@ -221,6 +225,8 @@ fn claim_bit(word: &AtomicU64) -> Option<usize> {
 pub struct TaskSlot<'a> {
     table: TaskTable<'a>,
     index: usize,
+    /// The slot's seqlock sequence, kept here by its one writer.
+    seq: u64,
     record: TaskRecord,
 }
 
@@ -239,7 +245,11 @@ impl TaskSlot<'_> {
     /// or system call).
     pub fn update(&mut self, f: impl FnOnce(&mut TaskRecord)) {
         f(&mut self.record);
-        seqlock::write(self.table.words(self.index), &self.record.encode(true));
+        seqlock::write(
+            self.table.words(self.index),
+            &mut self.seq,
+            &self.record.encode(true),
+        );
     }
 
     /// Marks the slot not live and returns it to the table (the same as dropping it).
@@ -248,7 +258,11 @@ impl TaskSlot<'_> {
 
 impl Drop for TaskSlot<'_> {
     fn drop(&mut self) {
-        seqlock::write(self.table.words(self.index), &self.record.encode(false));
+        seqlock::write(
+            self.table.words(self.index),
+            &mut self.seq,
+            &self.record.encode(false),
+        );
         let (word, bit) = (self.index / 64, self.index % 64);
         self.table.claimed[word].fetch_and(!(1u64 << bit), Ordering::Release);
     }

@@ -50,6 +50,7 @@ impl Words for ByteWords<'_> {
     }
 }
 
+#[cfg(not(loom))]
 /// Packs `s` into `words` words of native-endian bytes, NUL-padded, cut at a char boundary so
 /// the stored prefix is valid UTF-8.
 pub(crate) fn pack_str(s: &str, words: usize) -> Vec<u64> {
@@ -62,6 +63,7 @@ pub(crate) fn pack_str(s: &str, words: usize) -> Vec<u64> {
         .collect()
 }
 
+#[cfg(not(loom))]
 /// The string in `words` (up to the first NUL); invalid UTF-8 is replaced, never trusted.
 pub(crate) fn unpack_str(words: &[u64]) -> String {
     let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_ne_bytes()).collect();
@@ -69,6 +71,7 @@ pub(crate) fn unpack_str(words: &[u64]) -> String {
     String::from_utf8_lossy(&bytes[..end]).into_owned()
 }
 
+#[cfg(not(loom))]
 /// The largest char boundary of `s` not past `max`.
 pub(crate) fn floor_char_boundary(s: &str, max: usize) -> usize {
     let mut cut = s.len().min(max);
