@@ -1,7 +1,7 @@
 //! The segment layout: the header, the section table, and the sizes a [`SegmentConfig`] gives.
 //!
 //! A segment is an array of 64-bit words (native endianness: reader and writer share a host).
-//! It starts with the [`Header`]; every section starts at a multiple of 128 bytes after it:
+//! It starts with the header (magic, version, sizes, identity, backend, section table); every section starts at a multiple of 128 bytes after it:
 //!
 //! | section | element | count |
 //! |---|---|---|
@@ -11,7 +11,7 @@
 //! | pools | [`PoolBlock`] | pool slots |
 //! | I/O ops | [`IoOpBlock`] | operation kinds ([`IoOp::COUNT`]) |
 //! | I/O driver | [`IoDriverBlock`] | 1 |
-//! | strings | word (see [`crate::strings`]) | words of the table |
+//! | strings | word (append-only interned strings) | words of the table |
 //! | tasks | task slot (see [`crate::task`]) | task capacity |
 //! | rings | event ring (see [`crate::ring`]) | workers |
 //!

@@ -40,6 +40,8 @@
 
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
+// Under loom only the lock-free protocols are compiled, without the segment code that uses them.
+#![cfg_attr(loom, allow(dead_code, unused_imports))]
 
 mod loom;
 

@@ -1,5 +1,5 @@
 //! The readers: [`Reader`] over a segment file, [`SliceReader`] over bytes. Both validate the
-//! whole layout before any other access and run the same reading code ([`crate::view`]).
+//! whole layout before any other access and run the same reading code.
 //!
 //! # Never SIGBUS
 //!

@@ -1,5 +1,7 @@
 //! Discovery lists live processes only; stale segments are not listed and are cleaned up.
 
+#![cfg(not(loom))]
+
 mod common;
 
 use common::{filled_segment, identity, small_config, TempDir};

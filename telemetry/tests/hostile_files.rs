@@ -1,5 +1,7 @@
 //! Files a reader must refuse, and a file that shrinks under the reader's mapping.
 
+#![cfg(not(loom))]
+
 mod common;
 
 use common::{filled_segment, TempDir};

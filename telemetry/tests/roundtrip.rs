@@ -1,5 +1,7 @@
 //! Writer -> reader, through the real file: every section reads back exactly.
 
+#![cfg(not(loom))]
+
 mod common;
 
 use common::{filled_segment, small_config, TempDir};
