@@ -1,0 +1,330 @@
+//! The task table: fixed-capacity slots, each a seqlock record (see [`crate::seqlock`]).
+//!
+//! Slot layout ([`TASK_SLOT_WORDS`] words, 128 bytes): `[seq, live, id, parent, name, location,
+//! state, polls, busy_ns, scheduled_ns, idle_ns, wakes, self_wakes, last_poll_ns, worker,
+//! reserved]`.
+//!
+//! Allocation is the writer process's business and lives outside the segment: a bitmap of
+//! claimed slots, one bit per slot, claimed with a compare-and-swap, so any thread may claim and
+//! release. When every slot is taken, [`TaskTable::claim`] counts the task in the runtime block's
+//! `task_table_overflows` and returns `None`: the task is not listed, and the count says so.
+//!
+//! A [`TaskSlot`] is the one writer of its slot: `update` takes `&mut self`, which is the
+//! seqlock's single-writer rule. Readers copy a slot with bounded retries and report a slot they
+//! could not copy as busy.
+
+use crate::counters::Counter;
+use crate::seqlock;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+/// Words per task slot, sequence included.
+pub const TASK_SLOT_WORDS: usize = 16;
+
+/// Payload words per slot (everything after the sequence).
+pub(crate) const TASK_PAYLOAD_WORDS: usize = TASK_SLOT_WORDS - 1;
+
+/// What a task is doing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum TaskState {
+    /// Waiting to be woken.
+    #[default]
+    Idle,
+    /// Woken, waiting in a queue.
+    Scheduled,
+    /// Being polled.
+    Running,
+    /// A code this version does not know.
+    Unknown(u64),
+}
+
+impl TaskState {
+    fn code(self) -> u64 {
+        match self {
+            TaskState::Idle => 0,
+            TaskState::Scheduled => 1,
+            TaskState::Running => 2,
+            TaskState::Unknown(c) => c,
+        }
+    }
+
+    fn from_code(code: u64) -> TaskState {
+        match code {
+            0 => TaskState::Idle,
+            1 => TaskState::Scheduled,
+            2 => TaskState::Running,
+            c => TaskState::Unknown(c),
+        }
+    }
+}
+
+/// One task's record, as the writer keeps it and the reader decodes it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TaskRecord {
+    /// Task id (unique within the runtime).
+    pub id: u64,
+    /// The spawning task's id, 0 when spawned from outside a task.
+    pub parent: u64,
+    /// String-table id of the task's name, 0 for none.
+    pub name: u32,
+    /// String-table id of the spawn location, 0 for none.
+    pub location: u32,
+    /// What it is doing.
+    pub state: TaskState,
+    /// Times polled.
+    pub polls: u64,
+    /// Nanoseconds being polled.
+    pub busy_ns: u64,
+    /// Nanoseconds spent woken but waiting in a queue.
+    pub scheduled_ns: u64,
+    /// Nanoseconds spent waiting to be woken.
+    pub idle_ns: u64,
+    /// Times woken.
+    pub wakes: u64,
+    /// Times it woke itself.
+    pub self_wakes: u64,
+    /// When the last poll started (ns on the writer's monotonic clock).
+    pub last_poll_ns: u64,
+    /// The worker that last polled it.
+    pub worker: u16,
+}
+
+impl TaskRecord {
+    /// The payload words, `live` first.
+    pub(crate) fn encode(&self, live: bool) -> [u64; TASK_PAYLOAD_WORDS] {
+        let names = u64::from(self.name);
+        [
+            u64::from(live),
+            self.id,
+            self.parent,
+            names,
+            u64::from(self.location),
+            self.state.code(),
+            self.polls,
+            self.busy_ns,
+            self.scheduled_ns,
+            self.idle_ns,
+            self.wakes,
+            self.self_wakes,
+            self.last_poll_ns,
+            u64::from(self.worker),
+            0,
+        ]
+    }
+
+    /// The record in payload words, and whether it is live. Out-of-range ids decode as 0 and
+    /// an out-of-range worker as `u16::MAX`: the reader checks them.
+    pub(crate) fn decode(w: &[u64; TASK_PAYLOAD_WORDS]) -> (bool, TaskRecord) {
+        let small = |v: u64| u32::try_from(v).unwrap_or(0);
+        let record = TaskRecord {
+            id: w[1],
+            parent: w[2],
+            name: small(w[3]),
+            location: small(w[4]),
+            state: TaskState::from_code(w[5]),
+            polls: w[6],
+            busy_ns: w[7],
+            scheduled_ns: w[8],
+            idle_ns: w[9],
+            wakes: w[10],
+            self_wakes: w[11],
+            last_poll_ns: w[12],
+            worker: u16::try_from(w[13]).unwrap_or(u16::MAX),
+        };
+        (w[0] == 1, record)
+    }
+}
+
+/// The writer's view of the task table.
+#[derive(Debug, Clone, Copy)]
+pub struct TaskTable<'a> {
+    slots: &'a [AtomicU64],
+    claimed: &'a [AtomicU64],
+    hint: &'a AtomicUsize,
+    overflows: &'a Counter,
+}
+
+/// The claim bitmap for `capacity` slots: bits past the capacity start set so they are never
+/// claimed.
+pub(crate) fn claim_bitmap(capacity: usize) -> Vec<AtomicU64> {
+    (0..capacity.div_ceil(64))
+        .map(|i| {
+            let valid = (capacity - i * 64).min(64);
+            AtomicU64::new(if valid == 64 { 0 } else { !0u64 << valid })
+        })
+        .collect()
+}
+
+impl<'a> TaskTable<'a> {
+    pub(crate) fn new(
+        slots: &'a [AtomicU64],
+        claimed: &'a [AtomicU64],
+        hint: &'a AtomicUsize,
+        overflows: &'a Counter,
+    ) -> TaskTable<'a> {
+        TaskTable {
+            slots,
+            claimed,
+            hint,
+            overflows,
+        }
+    }
+
+    /// Slots in the table.
+    pub fn capacity(&self) -> usize {
+        self.slots.len() / TASK_SLOT_WORDS
+    }
+
+    /// Claims a free slot; `None` (counted as an overflow) when the table is full. The slot is
+    /// not listed until its first [`TaskSlot::update`].
+    pub fn claim(&self) -> Option<TaskSlot<'a>> {
+        let n = self.claimed.len();
+        let start = self.hint.load(Ordering::Relaxed);
+        for i in (0..n).map(|i| (start + i) % n) {
+            if let Some(bit) = claim_bit(&self.claimed[i]) {
+                self.hint.store(i, Ordering::Relaxed);
+                let index = i * 64 + bit;
+                // The claim's Acquire ordered us after the last owner's final write.
+                let seq = self.words(index)[0].load(Ordering::Relaxed);
+                return Some(TaskSlot {
+                    table: *self,
+                    index,
+                    seq,
+                    record: TaskRecord::default(),
+                });
+            }
+        }
+        self.overflows.add(1);
+        None
+    }
+
+    fn words(&self, index: usize) -> &'a [AtomicU64] {
+        &self.slots[index * TASK_SLOT_WORDS..(index + 1) * TASK_SLOT_WORDS]
+    }
+}
+
+/// Sets the lowest clear bit of `word`; its index, or `None` when all are set.
+fn claim_bit(word: &AtomicU64) -> Option<usize> {
+    let mut current = word.load(Ordering::Relaxed);
+    while current != u64::MAX {
+        let bit = (!current).trailing_zeros() as usize;
+        match word.compare_exchange_weak(
+            current,
+            current | 1 << bit,
+            Ordering::Acquire,
+            Ordering::Relaxed,
+        ) {
+            Ok(_) => return Some(bit),
+            Err(now) => current = now,
+        }
+    }
+    None
+}
+
+/// A claimed task slot: the one writer of its record. Dropping it releases the slot.
+#[derive(Debug)]
+pub struct TaskSlot<'a> {
+    table: TaskTable<'a>,
+    index: usize,
+    /// The slot's seqlock sequence, kept here by its one writer.
+    seq: u64,
+    record: TaskRecord,
+}
+
+impl TaskSlot<'_> {
+    /// The slot's index in the table.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// The record as last written.
+    pub fn record(&self) -> &TaskRecord {
+        &self.record
+    }
+
+    /// Changes the record and publishes it (one seqlock write of the slot; no lock, allocation
+    /// or system call).
+    pub fn update(&mut self, f: impl FnOnce(&mut TaskRecord)) {
+        f(&mut self.record);
+        seqlock::write(
+            self.table.words(self.index),
+            &mut self.seq,
+            &self.record.encode(true),
+        );
+    }
+
+    /// Marks the slot not live and returns it to the table (the same as dropping it).
+    pub fn release(self) {}
+}
+
+impl Drop for TaskSlot<'_> {
+    fn drop(&mut self) {
+        seqlock::write(
+            self.table.words(self.index),
+            &mut self.seq,
+            &self.record.encode(false),
+        );
+        let (word, bit) = (self.index / 64, self.index % 64);
+        self.table.claimed[word].fetch_and(!(1u64 << bit), Ordering::Release);
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    struct Fixture {
+        slots: Vec<AtomicU64>,
+        claimed: Vec<AtomicU64>,
+        hint: AtomicUsize,
+        overflows: Counter,
+    }
+
+    fn fixture(capacity: usize) -> Fixture {
+        Fixture {
+            slots: (0..capacity * TASK_SLOT_WORDS)
+                .map(|_| AtomicU64::new(0))
+                .collect(),
+            claimed: claim_bitmap(capacity),
+            hint: AtomicUsize::new(0),
+            overflows: Counter::default(),
+        }
+    }
+
+    impl Fixture {
+        fn table(&self) -> TaskTable<'_> {
+            TaskTable::new(&self.slots, &self.claimed, &self.hint, &self.overflows)
+        }
+    }
+
+    #[test]
+    fn overflow_is_counted_exactly_and_release_frees_a_slot() {
+        let f = fixture(70);
+        let table = f.table();
+        let mut held: Vec<_> = (0..70).map(|_| table.claim().expect("free slot")).collect();
+        let mut indices: Vec<usize> = held.iter().map(TaskSlot::index).collect();
+        indices.sort_unstable();
+        assert_eq!(indices, (0..70).collect::<Vec<_>>());
+        for _ in 0..3 {
+            assert!(table.claim().is_none());
+        }
+        assert_eq!(f.overflows.load(), 3);
+        let freed = held.swap_remove(10).index();
+        assert_eq!(table.claim().map(|s| s.index()), Some(freed));
+    }
+
+    #[test]
+    fn records_roundtrip_through_the_payload() {
+        let r = TaskRecord {
+            id: 9,
+            parent: 3,
+            name: 2,
+            location: 1,
+            state: TaskState::Running,
+            polls: 5,
+            worker: 1,
+            ..TaskRecord::default()
+        };
+        assert_eq!(TaskRecord::decode(&r.encode(true)), (true, r));
+        assert!(!TaskRecord::decode(&r.encode(false)).0);
+    }
+}
