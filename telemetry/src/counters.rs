@@ -17,8 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 /// (bucket 0 also holds 0 ns, the last one everything longer).
 pub const HISTOGRAM_BUCKETS: usize = 32;
 
-/// Lint counters per worker (see [`Lint`]); unassigned slots stay zero.
-pub const LINT_SLOTS: usize = 8;
+pub use crate::lint::LINT_SLOTS;
 
 /// The histogram bucket of a duration in nanoseconds.
 pub fn bucket_of(ns: u64) -> usize {
@@ -223,36 +222,6 @@ counter_block! {
         buffer_growth,
     }
     arrays {}
-}
-
-/// The lints the runtime counts per worker, with their stable slot in [`WorkerBlock::lints`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Lint {
-    /// A poll ran longer than the runtime's long-poll threshold.
-    LongPoll,
-    /// A task woke itself many times in a row without making progress.
-    SelfWakeLoop,
-    /// A blocking call was detected on a worker thread.
-    BlockingOnWorker,
-}
-
-impl Lint {
-    /// Every lint, in slot order.
-    pub const ALL: [Lint; 3] = [Lint::LongPoll, Lint::SelfWakeLoop, Lint::BlockingOnWorker];
-
-    /// The slot in [`WorkerBlock::lints`].
-    pub fn index(self) -> usize {
-        self as usize
-    }
-
-    /// The label value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Lint::LongPoll => "long_poll",
-            Lint::SelfWakeLoop => "self_wake_loop",
-            Lint::BlockingOnWorker => "blocking_on_worker",
-        }
-    }
 }
 
 #[cfg(all(test, not(loom)))]

@@ -14,6 +14,7 @@
 //! [`EventKind::Unknown`] with its raw payload, never a panic.
 
 use crate::io_op::IoOp;
+use crate::lint::Lint;
 
 /// Words per event record, stamp included.
 pub const EVENT_WORDS: usize = 6;
@@ -50,11 +51,13 @@ pub enum EventKind {
     TimerFire,
     /// A pool grew.
     PoolGrowth,
+    /// A lint fired on a task.
+    Lint,
     /// A code this version does not know.
     Unknown(u16),
 }
 
-const KINDS: [EventKind; 13] = [
+const KINDS: [EventKind; 14] = [
     EventKind::Spawn,
     EventKind::PollStart,
     EventKind::PollEnd,
@@ -68,6 +71,7 @@ const KINDS: [EventKind; 13] = [
     EventKind::IoComplete,
     EventKind::TimerFire,
     EventKind::PoolGrowth,
+    EventKind::Lint,
 ];
 
 impl EventKind {
@@ -179,6 +183,15 @@ pub enum EventData {
         /// Its new capacity.
         capacity: u64,
     },
+    /// Lint `lint` fired on the event's task; `value` is what tripped it (the poll's duration
+    /// in ns for `long_poll` and `no_yield`, the wait in ns for `lost_waker`, the run of
+    /// self-wakes for `self_wake_storm`).
+    Lint {
+        /// Which lint.
+        lint: Lint,
+        /// What tripped it.
+        value: u64,
+    },
     /// A kind this version does not know, with its raw payload.
     Unknown {
         /// The code.
@@ -242,6 +255,7 @@ impl EventData {
             ),
             EventData::TimerFire { late_ns } => (c(K::TimerFire), 0, late_ns, 0),
             EventData::PoolGrowth { pool, capacity } => (c(K::PoolGrowth), pool, capacity, 0),
+            EventData::Lint { lint, value } => (c(K::Lint), lint.index() as u32, value, 0),
             EventData::Unknown { kind, aux, a, b } => (kind, aux, a, b),
         }
     }
@@ -277,6 +291,10 @@ impl EventData {
             EventKind::PoolGrowth => EventData::PoolGrowth {
                 pool: aux,
                 capacity: a,
+            },
+            EventKind::Lint => EventData::Lint {
+                lint: Lint::from_index(aux as usize),
+                value: a,
             },
             EventKind::Unknown(kind) => EventData::Unknown { kind, aux, a, b },
         }

@@ -47,6 +47,7 @@ mod loom;
 
 pub mod event;
 pub mod io_op;
+pub mod lint;
 pub mod ring;
 pub mod seqlock;
 pub mod words;
@@ -82,13 +83,14 @@ mod view;
 
 pub use event::{Event, EventData, EventKind, Outcome, WakeSource};
 pub use io_op::IoOp;
+pub use lint::{Lint, LINT_SLOTS};
 pub use ring::{EventBatch, EventCursor, EventRing};
 
 #[cfg(not(loom))]
 pub use {
     counters::{
-        bucket_of, Counter, IoDriverBlock, IoDriverCounters, IoOpBlock, IoOpCounters, Lint,
-        PoolBlock, PoolCounters, RuntimeBlock, RuntimeCounters, WorkerBlock, WorkerCounters,
+        bucket_of, Counter, IoDriverBlock, IoDriverCounters, IoOpBlock, IoOpCounters, PoolBlock,
+        PoolCounters, RuntimeBlock, RuntimeCounters, WorkerBlock, WorkerCounters,
         HISTOGRAM_BUCKETS,
     },
     dir::{enabled, segment_dir},

@@ -1,8 +1,8 @@
 //! The task table: fixed-capacity slots, each a seqlock record (see [`crate::seqlock`]).
 //!
 //! Slot layout ([`TASK_SLOT_WORDS`] words, 128 bytes): `[seq, live, id, parent, name, location,
-//! state, polls, busy_ns, scheduled_ns, idle_ns, wakes, self_wakes, last_poll_ns, worker,
-//! reserved]`.
+//! state, polls, busy_ns, scheduled_ns, idle_ns, wakes, self_wakes, last_poll_duration_ns,
+//! worker | lints << 32, state_since_ns]`.
 //!
 //! Allocation is the writer process's business and lives outside the segment: a bitmap of
 //! claimed slots, one bit per slot, claimed with a compare-and-swap, so any thread may claim and
@@ -82,10 +82,15 @@ pub struct TaskRecord {
     pub wakes: u64,
     /// Times it woke itself.
     pub self_wakes: u64,
-    /// When the last poll started (ns on the writer's monotonic clock).
-    pub last_poll_ns: u64,
+    /// How long its last timed poll took, ns (0: none timed yet).
+    pub last_poll_duration_ns: u64,
     /// The worker that last polled it.
     pub worker: u16,
+    /// The lints it tripped: bit `i` is [`Lint::from_index(i)`](crate::Lint::from_index).
+    pub lints: u32,
+    /// When it entered its current state (ns on the writer's monotonic clock, as event
+    /// timestamps): with `state`, how long it has been idle, scheduled or running.
+    pub state_since_ns: u64,
 }
 
 impl TaskRecord {
@@ -105,9 +110,9 @@ impl TaskRecord {
             self.idle_ns,
             self.wakes,
             self.self_wakes,
-            self.last_poll_ns,
-            u64::from(self.worker),
-            0,
+            self.last_poll_duration_ns,
+            u64::from(self.worker) | u64::from(self.lints) << 32,
+            self.state_since_ns,
         ]
     }
 
@@ -127,8 +132,10 @@ impl TaskRecord {
             idle_ns: w[9],
             wakes: w[10],
             self_wakes: w[11],
-            last_poll_ns: w[12],
-            worker: u16::try_from(w[13]).unwrap_or(u16::MAX),
+            last_poll_duration_ns: w[12],
+            worker: u16::try_from(w[13] & 0xffff_ffff).unwrap_or(u16::MAX),
+            lints: (w[13] >> 32) as u32,
+            state_since_ns: w[14],
         };
         (w[0] == 1, record)
     }
