@@ -194,3 +194,40 @@ fn task_table_overflow_is_counted_exactly() {
     held.pop().unwrap().release();
     assert_eq!(reader.snapshot().unwrap().tasks.len(), 7);
 }
+
+#[test]
+fn lints_read_back_on_the_event_and_the_task_record() {
+    let dir = TempDir::new("lints");
+    let seg = filled_segment(dir.path());
+    let lint = EventData::Lint {
+        lint: Lint::NoYield,
+        value: 1_200_000_000,
+    };
+    seg.ring(1).push(5, 77, lint);
+    let slot = seg.tasks().claim().unwrap();
+    slot.update(|r| {
+        r.id = 77;
+        r.lints = 1 << Lint::NoYield.index() | 1 << Lint::LongPoll.index();
+        r.last_poll_duration_ns = 1_200_000_000;
+        r.state_since_ns = 5;
+        r.worker = 1;
+    });
+    let reader = Reader::open(seg.path()).unwrap();
+    let batch = reader.events(1, &mut EventCursor::new()).unwrap();
+    let last = batch.events.last().unwrap();
+    assert_eq!((last.task, last.data), (77, lint));
+    let s = reader.snapshot().unwrap();
+    let t = s.tasks.iter().find(|t| t.record.id == 77).unwrap();
+    assert_eq!(
+        Lint::in_mask(t.record.lints).collect::<Vec<_>>(),
+        [Lint::LongPoll, Lint::NoYield]
+    );
+    assert_eq!(
+        (
+            t.record.last_poll_duration_ns,
+            t.record.state_since_ns,
+            t.record.worker
+        ),
+        (1_200_000_000, 5, 1)
+    );
+}
