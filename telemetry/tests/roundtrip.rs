@@ -204,7 +204,7 @@ fn lints_read_back_on_the_event_and_the_task_record() {
         value: 1_200_000_000,
     };
     seg.ring(1).push(5, 77, lint);
-    let slot = seg.tasks().claim().unwrap();
+    let mut slot = seg.tasks().claim().unwrap();
     slot.update(|r| {
         r.id = 77;
         r.lints = 1 << Lint::NoYield.index() | 1 << Lint::LongPoll.index();
