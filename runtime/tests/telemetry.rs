@@ -298,15 +298,23 @@ fn task_records_count_polls() {
     });
     let id = h.id().as_u64();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    for i in 0..5 {
-        tx.send(1).unwrap();
-        // Each message is one wake and one poll; wait for it before sending the next.
-        loop {
-            let s = snapshot_of("records");
-            let t = s.tasks.iter().find(|t| t.record.id == id).unwrap();
-            if t.record.polls >= i + 2 || std::time::Instant::now() > deadline {
-                break;
-            }
+    let polls = || {
+        let s = snapshot_of("records");
+        let t = s.tasks.iter().find(|t| t.record.id == id).cloned();
+        t.map_or(0, |t| t.record.polls)
+    };
+    // The first poll finds the channel empty; then each message is one wake and one poll: wait
+    // for each before sending the next, so no two are received in one poll.
+    for i in 0..6 {
+        while polls() < i + 1 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "poll {} never came",
+                i + 1
+            );
+        }
+        if i < 5 {
+            tx.send(1).unwrap();
         }
     }
     let s = snapshot_of("records");
@@ -316,4 +324,157 @@ fn task_records_count_polls() {
     assert!((t.record.worker as usize) < 2);
     drop(tx);
     assert_eq!(rt.block_on(h).unwrap(), 5);
+}
+
+/// All events of every ring of `service`'s segment so far.
+fn events_of(service: &str) -> Vec<zokio_telemetry::Event> {
+    let listing = list_in(dir()).unwrap();
+    let info = listing
+        .segments
+        .iter()
+        .find(|s| s.service_name == service)
+        .unwrap();
+    let reader = Reader::open(&info.path).unwrap();
+    (0..info.workers)
+        .flat_map(|w| {
+            let batch = reader
+                .events(w, &mut zokio_telemetry::EventCursor::new())
+                .unwrap();
+            assert_eq!((batch.lost, batch.invalid), (0, 0), "ring {w} overflowed");
+            batch.events
+        })
+        .collect()
+}
+
+/// A poll that blocks its worker for 30 ms trips `long_poll` exactly once: counted on the
+/// worker, set on the task's record, and reported as an event naming the task; a poll that
+/// keeps its worker for over a second also trips `no_yield`, visible while it still runs.
+#[test]
+fn blocking_polls_are_linted_with_the_task() {
+    use zokio_telemetry::{EventData, Lint};
+    if !zokio::runtime::metrics::ENABLED {
+        return;
+    }
+    let rt = runtime_with_table("lints", 64);
+    let (release, mut gate) = zokio::sync::watch::channel(false);
+    let blocker = rt.spawn(async move {
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        zokio::task::yield_now().await;
+        gate.wait_for(|open| *open).await.unwrap();
+    });
+    let id = blocker.id().as_u64();
+    // The poll that slept has ended once the task is idle on its gate.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let record = loop {
+        let s = snapshot_of("lints");
+        let t = s.tasks.iter().find(|t| t.record.id == id).cloned();
+        if let Some(t) = t.filter(|t| t.record.polls >= 2 && t.record.lints != 0) {
+            break t.record;
+        }
+        assert!(std::time::Instant::now() < deadline, "no lint on the task");
+    };
+    assert_eq!(
+        Lint::in_mask(record.lints).collect::<Vec<_>>(),
+        [Lint::LongPoll]
+    );
+    let s = snapshot_of("lints");
+    let long: u64 = s
+        .workers
+        .iter()
+        .map(|w| w.counters.lints[Lint::LongPoll.index()])
+        .sum();
+    assert_eq!(long, 1);
+    let events = events_of("lints");
+    let lint_events: Vec<_> = events
+        .iter()
+        .filter(|e| matches!(e.data, EventData::Lint { .. }))
+        .collect();
+    assert_eq!(lint_events.len(), 1, "{lint_events:?}");
+    assert_eq!(lint_events[0].task, id);
+    release.send(true).unwrap();
+    rt.block_on(blocker).unwrap();
+
+    // Now a poll that does not yield for 1.1 s: seen while it runs.
+    let spinner = rt.spawn(async {
+        let start = std::time::Instant::now();
+        while start.elapsed() < std::time::Duration::from_millis(1100) {
+            std::hint::spin_loop();
+        }
+    });
+    let id = spinner.id().as_u64();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let s = snapshot_of("lints");
+        let stuck = s.workers.iter().find(|w| {
+            w.counters.current_task == id && w.counters.lints[Lint::NoYield.index()] == 1
+        });
+        if let Some(w) = stuck {
+            assert!(w.counters.stuck_since_ns > 0);
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline && !spinner.is_finished(),
+            "no_yield not seen while the task spun"
+        );
+    }
+    rt.block_on(spinner).unwrap();
+}
+
+/// Spawns, completions, steals, parks and wakes are events in the workers' rings, with the
+/// task ids and the spawn location.
+#[test]
+fn lifecycle_events_name_the_tasks() {
+    use zokio_telemetry::{EventData, Outcome};
+    if !zokio::runtime::metrics::ENABLED {
+        return;
+    }
+    let rt = runtime_with_table("events", 256);
+    let (parent, children) = rt.block_on(async {
+        zokio::spawn(async {
+            let hs: Vec<_> = (0..20).map(|_| zokio::spawn(async {})).collect();
+            let ids: Vec<u64> = hs.iter().map(|h| h.id().as_u64()).collect();
+            for h in hs {
+                h.await.unwrap();
+            }
+            (zokio::task::id().as_u64(), ids)
+        })
+        .await
+        .unwrap()
+    });
+    let events = events_of("events");
+    for child in &children {
+        let spawn = events
+            .iter()
+            .find(|e| e.task == *child && matches!(e.data, EventData::Spawn { .. }))
+            .expect("a spawn event per child");
+        assert!(
+            matches!(spawn.data, EventData::Spawn { parent: p, location } if p == parent && location != 0)
+        );
+        assert_eq!(
+            events
+                .iter()
+                .filter(|e| e.task == *child
+                    && e.data
+                        == EventData::Complete {
+                            outcome: Outcome::Ok
+                        })
+                .count(),
+            1
+        );
+    }
+    // Every park but a worker's current one was followed by its unpark.
+    for w in 0..2 {
+        let count = |d: EventData| {
+            events
+                .iter()
+                .filter(|e| usize::from(e.worker) == w && e.data == d)
+                .count()
+        };
+        let (parks, unparks) = (count(EventData::Park), count(EventData::Unpark));
+        assert!(
+            parks == unparks || parks == unparks + 1,
+            "{parks} {unparks}"
+        );
+    }
+    assert!(events.iter().any(|e| e.data == EventData::Park));
 }

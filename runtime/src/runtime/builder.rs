@@ -193,6 +193,7 @@ impl Builder {
     pub fn build(&mut self) -> io::Result<Runtime> {
         let config = Arc::new(self.config()?);
         let tel = Telemetry::new(config.worker_threads, &self.telemetry_config(&config))?;
+        tel.start_monitor()?;
         let blocking = BlockingPool::new(config.clone());
         match self.kind {
             Kind::CurrentThread => {

@@ -41,6 +41,7 @@ impl DriverUnpark {
 
 /// The timer plus the lock that elects the thread sleeping for it.
 pub(crate) struct Driver {
+    tel: Arc<Telemetry>,
     lock: Mutex<()>,
     unpark: Arc<DriverUnpark>,
     timer: TimerHandle,
@@ -72,6 +73,7 @@ impl Driver {
         let u = unpark.clone();
         let timer = TimerHandle::new(shards, std::sync::Arc::new(move || u.unpark_owner()));
         Ok(Driver {
+            tel: tel.clone(),
             lock: Mutex::new(()),
             unpark,
             timer,
@@ -123,7 +125,7 @@ impl Driver {
         self.io.prepare_park(index);
         let woken = parker.park_driver(timeout, |t| self.io.park(index, t));
         self.unpark.owner.store(NO_OWNER, SeqCst);
-        self.timer.process(Instant::now());
+        self.fire_timers();
         woken
     }
 
@@ -147,8 +149,15 @@ impl Driver {
             .is_some_and(|d| d <= Instant::now())
         {
             if let Some(_g) = self.lock.try_lock() {
-                self.timer.process(Instant::now());
+                self.fire_timers();
             }
+        }
+    }
+
+    /// Fires the due timers, one telemetry event each.
+    fn fire_timers(&self) {
+        for _ in 0..self.timer.process(Instant::now()) {
+            self.tel.ev_timer(0);
         }
     }
 

@@ -20,6 +20,7 @@ use std::time::Instant;
 struct PollWatch<'a> {
     tel: Option<&'a Telemetry>,
     slot: u32,
+    task: u64,
     worker: usize,
     started: Option<Instant>,
 }
@@ -31,26 +32,32 @@ impl<'a> PollWatch<'a> {
             return PollWatch {
                 tel,
                 slot: 0,
+                task: 0,
                 worker: 0,
                 started: None,
             };
         };
         let slot = header.tel_slot.load(Relaxed);
+        let task = header.id.as_u64();
         let worker = crate::runtime::context::worker_index().unwrap_or(0);
-        t.task_poll_started(slot, header.id.as_u64(), worker);
+        t.task_poll_started(slot, task, worker);
         PollWatch {
             tel,
             slot,
+            task,
             worker,
             started: timed_task_poll(),
         }
     }
 
-    /// The poll completed the task (whose slot is already released).
+    /// The poll completed the task (whose slot is already released); `panicked` if it ended
+    /// in a panic.
     #[inline]
-    fn completed(self) {
+    fn completed(self, panicked: bool) {
         if let Some(t) = self.tel {
-            t.task_poll_ended(0, self.worker, false, None);
+            let ns = self.started.map(|s| s.elapsed().as_nanos() as u64);
+            t.task_poll_ended(0, self.task, self.worker, false, ns);
+            t.ev_complete(self.worker, self.task, panicked, false);
         }
     }
 
@@ -59,7 +66,7 @@ impl<'a> PollWatch<'a> {
     fn end(self, notified: bool) {
         if let Some(t) = self.tel {
             let ns = self.started.map(|s| s.elapsed().as_nanos() as u64);
-            t.task_poll_ended(self.slot, self.worker, notified, ns);
+            t.task_poll_ended(self.slot, self.task, self.worker, notified, ns);
         }
     }
 }
@@ -101,11 +108,12 @@ where
     let watch = PollWatch::start(&cell.header, cell.core.scheduler.telemetry());
     // SAFETY: we hold RUNNING, which grants the stage.
     if let Poll::Ready(out) = unsafe { poll_future(cell, &mut cx) } {
+        let panicked = out.is_err();
         // SAFETY: as above.
         unsafe { cell.core.stage.with_mut(|s| *s = Stage::Finished(out)) };
         // SAFETY: we hold RUNNING and one queue reference.
         unsafe { complete::<F, S>(ptr, 1) };
-        watch.completed();
+        watch.completed(panicked);
         return true;
     }
     let transition = cell.header.state.transition_to_idle();
@@ -194,6 +202,9 @@ where
 {
     // SAFETY: the caller's contract.
     let cell = unsafe { cell::<F, S>(ptr) };
+    if let Some(tel) = cell.core.scheduler.telemetry() {
+        tel.ev_cancelled(cell.header.id.as_u64());
+    }
     // SAFETY: RUNNING grants the stage.
     unsafe { drop_stage(cell) };
     let err = Err(JoinError::cancelled(cell.header.id));

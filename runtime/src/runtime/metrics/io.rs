@@ -35,6 +35,7 @@ impl IoStats {
         let c = self.op(kind);
         c.submitted.add(1);
         c.in_flight.add(1);
+        self.tel.ev_io_submit(kind.index());
     }
 
     /// The last completion of a submitted operation (multishot operations complete many times).
@@ -57,6 +58,7 @@ impl IoStats {
         if let Some(ns) = latency_ns {
             c.latency_histogram[bucket_of(ns)].add(1);
         }
+        self.tel.ev_io_complete(kind.index(), latency_ns, res);
     }
 
     /// A non-blocking system call done in place of a submission (readiness backends).

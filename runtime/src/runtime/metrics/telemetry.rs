@@ -8,13 +8,27 @@
 //! so what a reader sees and what the runtime reports are the same words.
 
 use super::snapshot::PoolMetrics;
+use crossbeam_utils::CachePadded;
 use std::cell::Cell;
 use std::io;
 use std::panic::Location;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
-use std::time::Instant;
-use zokio_telemetry::{Identity, Lint, Segment, SegmentConfig, TaskField, TaskRecord, TaskState};
+use std::time::{Duration, Instant};
+use zokio_telemetry::{
+    EventData, Identity, IoOp, Lint, Outcome, Segment, SegmentConfig, TaskField, TaskRecord,
+    TaskState, WakeSource,
+};
+
+/// Polls longer than this trip [`Lint::LongPoll`] (blocking inside async code).
+const LONG_POLL_NS: u64 = 10_000_000;
+
+/// A poll running longer than this trips [`Lint::NoYield`].
+const NO_YIELD_NS: u64 = 1_000_000_000;
+
+/// How often the monitor looks at the workers: polls longer than the long-poll threshold plus
+/// this are always caught.
+const MONITOR_PERIOD: Duration = Duration::from_millis(2);
 
 /// Consecutive self-wakes (woken during its own poll) after which a task is flagged
 /// [`Lint::SelfWakeStorm`], if they are also most of its polls.
@@ -59,6 +73,16 @@ pub(crate) struct Telemetry {
     seg: Segment,
     /// Event timestamps and task-state times count from here.
     epoch: Instant,
+    /// Per worker: events pushed into its ring (written only by the thread that is that worker).
+    heads: Box<[CachePadded<AtomicU64>]>,
+    /// Per worker: lints the monitor detected on the poll running now, for the worker to set on
+    /// the task and report when the poll ends (bit `i`: `Lint::from_index(i)`).
+    pending: Box<[CachePadded<AtomicU64>]>,
+    /// The runtime's clock, as of the monitor's last tick or a worker's last reading (ns):
+    /// event timestamps, which must not cost a clock reading each.
+    coarse_now: AtomicU64,
+    /// Polls longer than this are linted (`long_poll`).
+    long_poll_ns: u64,
 }
 
 impl std::fmt::Debug for Telemetry {
@@ -87,10 +111,23 @@ impl Telemetry {
                 Segment::private(&seg_config, &identity)?
             }
         };
-        Ok(Arc::new(Telemetry {
+        Ok(Arc::new(Telemetry::with_segment(seg, workers)))
+    }
+
+    fn with_segment(seg: Segment, workers: usize) -> Telemetry {
+        let words = || {
+            (0..workers)
+                .map(|_| CachePadded::new(AtomicU64::new(0)))
+                .collect()
+        };
+        Telemetry {
             seg,
             epoch: Instant::now(),
-        }))
+            heads: words(),
+            pending: words(),
+            coarse_now: AtomicU64::new(0),
+            long_poll_ns: LONG_POLL_NS,
+        }
     }
 
     /// A private segment for parts built outside a runtime (driver unit tests).
@@ -103,10 +140,8 @@ impl Telemetry {
             service_name: String::new(),
             runtime_id: 0,
         };
-        Arc::new(Telemetry {
-            seg: Segment::private(&config, &identity).expect("an anonymous mapping"),
-            epoch: Instant::now(),
-        })
+        let seg = Segment::private(&config, &identity).expect("an anonymous mapping");
+        Arc::new(Telemetry::with_segment(seg, workers))
     }
 
     /// The segment.
@@ -189,6 +224,7 @@ impl Telemetry {
             state: TaskState::Scheduled,
             ..TaskRecord::default()
         };
+        self.ev_spawn(id, parent, record.location);
         self.seg
             .tasks()
             .claim_with(&record)
@@ -224,7 +260,7 @@ impl Telemetry {
     #[inline]
     pub(crate) fn task_poll_started(&self, slot: u32, task_id: u64, worker: usize) {
         let w = self.seg.worker(worker);
-        w.poll_seq.add(1);
+        w.poll_seq.store(w.poll_seq.load() + 1);
         w.current_task.store(task_id);
         if slot == 0 {
             return;
@@ -248,17 +284,41 @@ impl Telemetry {
     pub(crate) fn task_poll_ended(
         &self,
         slot: u32,
+        task: u64,
         worker: usize,
         notified: bool,
         duration_ns: Option<u64>,
     ) {
         let w = self.seg.worker(worker);
         w.current_task.store(0);
-        w.poll_seq.add(1);
+        w.poll_seq.store(w.poll_seq.load() + 1);
+        let pending = self.take_pending(worker);
+        if pending != 0 {
+            for lint in Lint::in_mask(pending as u32) {
+                self.push(
+                    worker,
+                    task,
+                    EventData::Lint {
+                        lint,
+                        value: duration_ns.unwrap_or(0),
+                    },
+                );
+            }
+        }
+        if let Some(ns) = duration_ns {
+            self.ev_timed_poll(worker, task, ns);
+        }
+        if notified {
+            self.ev_yield(worker, task);
+        }
         if slot == 0 {
             return;
         }
         let (table, i) = (self.seg.tasks(), slot as usize - 1);
+        if pending != 0 {
+            let packed = table.load(i, TaskField::WorkerAndLints);
+            table.store(i, TaskField::WorkerAndLints, packed | pending << 32);
+        }
         let polls = table.load(i, TaskField::Polls) + 1;
         table.store(i, TaskField::Polls, polls);
         let state = if notified {
@@ -276,16 +336,28 @@ impl Telemetry {
             let self_wakes = table.load(i, TaskField::SelfWakes) + 1;
             table.store(i, TaskField::SelfWakes, self_wakes);
             if self_wakes == SELF_WAKE_STORM && self_wakes * 2 > polls {
-                self.flag(i, worker, Lint::SelfWakeStorm);
+                self.flag(i, task, worker, Lint::SelfWakeStorm, self_wakes);
             }
         } else {
             table.store(i, TaskField::Wakes, table.load(i, TaskField::Wakes) + 1);
         }
     }
 
-    /// Sets lint `lint` on task slot `i` and counts it on `worker`.
-    fn flag(&self, i: usize, worker: usize, lint: Lint) {
+    /// Lints the monitor set on the poll that just ended on `worker` (usually none: one load).
+    #[inline]
+    fn take_pending(&self, worker: usize) -> u64 {
+        let p = &self.pending[worker];
+        if p.load(Relaxed) == 0 {
+            0
+        } else {
+            p.swap(0, Relaxed)
+        }
+    }
+
+    /// Sets lint `lint` on task `task` (slot `i`), counts it on `worker` and reports it.
+    fn flag(&self, i: usize, task: u64, worker: usize, lint: Lint, value: u64) {
         self.seg.worker(worker).lints[lint.index()].add(1);
+        self.push(worker, task, EventData::Lint { lint, value });
         let table = self.seg.tasks();
         let packed = table.load(i, TaskField::WorkerAndLints);
         table.store(
@@ -293,6 +365,172 @@ impl Telemetry {
             TaskField::WorkerAndLints,
             packed | 1 << (32 + lint.index()),
         );
+    }
+
+    /// Pushes an event into worker `worker`'s ring. Only the thread that is worker `worker` (it
+    /// holds that worker's core) may call it.
+    #[inline]
+    fn push(&self, worker: usize, task: u64, data: EventData) {
+        let head = &self.heads[worker];
+        let mut h = head.load(Relaxed);
+        let now = self.coarse_now.load(Relaxed);
+        self.seg.push_event(worker, &mut h, now, task, data);
+        head.store(h, Relaxed);
+    }
+
+    /// Pushes an event into the ring of the worker this thread is, if it is one.
+    #[inline]
+    fn event(&self, task: u64, data: EventData) {
+        if let Some(w) = crate::runtime::context::worker_index() {
+            self.push(w, task, data);
+        }
+    }
+
+    /// Event: a timed poll of `task` on `worker` took `duration_ns`.
+    #[inline]
+    pub(crate) fn ev_timed_poll(&self, worker: usize, task: u64, duration_ns: u64) {
+        self.push(worker, task, EventData::PollStart);
+        self.push(worker, task, EventData::PollEnd { duration_ns });
+    }
+
+    /// Event: `task` woke itself during its poll (it yielded).
+    #[inline]
+    pub(crate) fn ev_yield(&self, worker: usize, task: u64) {
+        self.push(worker, task, EventData::Yield);
+    }
+
+    /// Event: `task` completed on `worker` (`panicked`: its poll panicked; `cancelled`).
+    #[inline]
+    pub(crate) fn ev_complete(&self, worker: usize, task: u64, panicked: bool, cancelled: bool) {
+        let outcome = match (panicked, cancelled) {
+            (true, _) => Outcome::Panicked,
+            (_, true) => Outcome::Cancelled,
+            _ => Outcome::Ok,
+        };
+        self.push(worker, task, EventData::Complete { outcome });
+    }
+
+    /// Event: `task` was woken, by the task running on this worker (`by`), or by a driver.
+    #[inline]
+    pub(crate) fn ev_wake(&self, worker: usize, task: u64, by: Option<u64>) {
+        let by = by.map_or(WakeSource::Driver, WakeSource::Task);
+        self.push(worker, task, EventData::Wake { by });
+    }
+
+    /// Event (on this thread's worker, if it is one): `task` was cancelled.
+    #[inline]
+    pub(crate) fn ev_cancelled(&self, task: u64) {
+        let outcome = Outcome::Cancelled;
+        self.event(task, EventData::Complete { outcome });
+    }
+
+    /// Event: worker `worker` stole `count` tasks from `victim`.
+    #[inline]
+    pub(crate) fn ev_steal(&self, worker: usize, victim: usize, count: u64) {
+        let (from, count) = (victim as u16, count.min(u32::MAX as u64) as u32);
+        self.push(worker, 0, EventData::Steal { from, count });
+    }
+
+    /// Event: worker `worker` parks (`true`) or unparks; its counters hold a fresh clock reading.
+    #[inline]
+    pub(crate) fn ev_park(&self, worker: usize, park: bool, stats: &super::WorkerStats) {
+        self.coarse_now
+            .fetch_max(self.ns_of(stats.clock()), Relaxed);
+        let data = if park {
+            EventData::Park
+        } else {
+            EventData::Unpark
+        };
+        self.push(worker, 0, data);
+    }
+
+    /// Event (on this thread's worker, if it is one): an I/O operation of kind `op` (its index)
+    /// was submitted.
+    #[inline]
+    pub(crate) fn ev_io_submit(&self, op: usize) {
+        self.event(0, EventData::IoSubmit { op: IoOp::ALL[op] });
+    }
+
+    /// Event (on this thread's worker, if it is one): an I/O operation completed.
+    #[inline]
+    pub(crate) fn ev_io_complete(&self, op: usize, latency_ns: Option<u64>, result: i32) {
+        self.event(
+            0,
+            EventData::IoComplete {
+                op: IoOp::ALL[op],
+                latency_ns: latency_ns.unwrap_or(0),
+                result: i64::from(result),
+            },
+        );
+    }
+
+    /// Event (on this thread's worker, if it is one): a timer fired `late_ns` after its deadline.
+    #[inline]
+    pub(crate) fn ev_timer(&self, late_ns: u64) {
+        self.event(0, EventData::TimerFire { late_ns });
+    }
+
+    /// Event (on this thread's worker, if it is one): `task` was spawned by `parent` at the
+    /// location of string id `location`.
+    #[inline]
+    fn ev_spawn(&self, task: u64, parent: u64, location: u32) {
+        self.event(task, EventData::Spawn { parent, location });
+    }
+
+    /// Starts the monitor thread: every [`MONITOR_PERIOD`] it advances the event clock and looks
+    /// for polls that run too long (`long_poll`, `no_yield`), counting them at once and leaving
+    /// them for the worker to set on the task and report when the poll ends. It ends when the
+    /// runtime is dropped.
+    pub(crate) fn start_monitor(self: &Arc<Self>) -> io::Result<()> {
+        let weak = Arc::downgrade(self);
+        let workers = self.heads.len();
+        std::thread::Builder::new()
+            .name("zokio-monitor".into())
+            .spawn(move || {
+                let mut seen = vec![Seen::default(); workers];
+                while let Some(tel) = weak.upgrade() {
+                    tel.monitor_tick(&mut seen);
+                    drop(tel);
+                    std::thread::sleep(MONITOR_PERIOD);
+                }
+            })
+            .map(drop)
+    }
+
+    /// One look at every worker.
+    fn monitor_tick(&self, seen: &mut [Seen]) {
+        let now = self.now_ns();
+        self.coarse_now.fetch_max(now, Relaxed);
+        for (w, s) in seen.iter_mut().enumerate() {
+            let block = self.seg.worker(w);
+            let seq = block.poll_seq.load();
+            if seq.is_multiple_of(2) || seq != s.seq {
+                // Between polls, or a new poll: start watching it.
+                if seq != s.seq {
+                    *s = Seen {
+                        seq,
+                        since: now,
+                        flagged: 0,
+                    };
+                    block
+                        .stuck_since_ns
+                        .store(if seq.is_multiple_of(2) { 0 } else { now });
+                }
+                continue;
+            }
+            let running = now - s.since;
+            for (lint, limit) in [
+                (Lint::LongPoll, self.long_poll_ns),
+                (Lint::NoYield, NO_YIELD_NS),
+            ] {
+                let bit = 1u64 << lint.index();
+                if running >= limit && s.flagged & bit == 0 {
+                    s.flagged |= bit;
+                    block.lints[lint.index()].add(1);
+                    self.pending[w].fetch_or(bit, Relaxed);
+                }
+            }
+        }
     }
 
     /// The task of slot `slot` is gone (completed, panicked or cancelled): its slot is freed.
@@ -306,6 +544,14 @@ impl Telemetry {
     pub(crate) fn path(&self) -> Option<&std::path::Path> {
         self.seg.is_published().then(|| self.seg.path())
     }
+}
+
+/// What the monitor remembers of a worker's current poll.
+#[derive(Debug, Clone, Copy, Default)]
+struct Seen {
+    seq: u64,
+    since: u64,
+    flagged: u64,
 }
 
 /// Whether the task poll starting on this thread is one of the timed ones (one in

@@ -82,6 +82,7 @@ impl Telemetry {
     pub(crate) fn task_poll_ended(
         &self,
         _slot: u32,
+        _task: u64,
         _worker: usize,
         _notified: bool,
         _duration_ns: Option<u64>,
@@ -90,6 +91,34 @@ impl Telemetry {
 
     #[inline(always)]
     pub(crate) fn task_released(&self, _slot: u32) {}
+
+    #[inline(always)]
+    pub(crate) fn ev_complete(&self, _w: usize, _task: u64, _panicked: bool, _cancelled: bool) {}
+
+    #[inline(always)]
+    pub(crate) fn ev_wake(&self, _worker: usize, _task: u64, _by: Option<u64>) {}
+
+    #[inline(always)]
+    pub(crate) fn ev_steal(&self, _worker: usize, _victim: usize, _count: u64) {}
+
+    #[inline(always)]
+    pub(crate) fn ev_park(&self, _worker: usize, _park: bool, _stats: &super::WorkerStats) {}
+
+    #[inline(always)]
+    pub(crate) fn ev_io_submit(&self, _op: usize) {}
+
+    #[inline(always)]
+    pub(crate) fn ev_io_complete(&self, _op: usize, _latency_ns: Option<u64>, _result: i32) {}
+
+    #[inline(always)]
+    pub(crate) fn ev_timer(&self, _late_ns: u64) {}
+
+    #[inline(always)]
+    pub(crate) fn ev_cancelled(&self, _task: u64) {}
+
+    pub(crate) fn start_monitor(self: &Arc<Self>) -> io::Result<()> {
+        Ok(())
+    }
 
     pub(crate) fn path(&self) -> Option<&std::path::Path> {
         None

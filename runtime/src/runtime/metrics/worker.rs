@@ -141,6 +141,12 @@ impl WorkerStats {
         self.poll_hist[bucket] + pending
     }
 
+    /// The clock reading of the current busy stretch's start (or end, after `stretch_ended`).
+    #[inline]
+    pub(crate) fn clock(&self) -> Instant {
+        self.stretch_start
+    }
+
     /// A busy stretch starts (the worker woke up).
     #[inline]
     pub(crate) fn stretch_started(&mut self) {

@@ -169,6 +169,7 @@ impl Handle {
     ) -> F::Output {
         let _pool = self.enter_pool();
         let _driving = self.driver.enter_io_driving(0);
+        let _worker = WorkerIndexGuard::enter();
         let cx = CtContext {
             handle: self.clone(),
             core: RefCell::new(Some(core)),
@@ -308,6 +309,7 @@ impl Handle {
         let core = self.core.lock().take();
         let _pool = self.enter_pool();
         let _driving = self.driver.enter_io_driving(0);
+        let _worker = WorkerIndexGuard::enter();
         let cx = CtContext {
             handle: self.clone(),
             core: RefCell::new(core),
@@ -341,6 +343,23 @@ impl Handle {
             io: self.driver.io_metrics(),
             pools,
         }
+    }
+}
+
+/// The thread holding the core is worker 0 (for telemetry) until dropped.
+struct WorkerIndexGuard(Option<usize>);
+
+impl WorkerIndexGuard {
+    fn enter() -> WorkerIndexGuard {
+        let prev = crate::runtime::context::worker_index();
+        crate::runtime::context::set_worker_index(Some(0));
+        WorkerIndexGuard(prev)
+    }
+}
+
+impl Drop for WorkerIndexGuard {
+    fn drop(&mut self) {
+        crate::runtime::context::set_worker_index(self.0);
     }
 }
 

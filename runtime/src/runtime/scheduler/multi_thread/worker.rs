@@ -95,6 +95,7 @@ impl Core {
             if let Some((task, count)) = handle.remotes[victim].steal_half_into(&mut self.run_queue)
             {
                 self.stats.record_steal(victim, count);
+                handle.tel.ev_steal(self.index, victim, count);
                 return Some(task);
             }
         }
@@ -102,6 +103,12 @@ impl Core {
     }
 
     fn schedule_local(&mut self, handle: &Handle, task: Notif, kind: Kind) {
+        if kind == Kind::Wake {
+            let by = (!self.in_driver).then(crate::task::try_id).flatten();
+            handle
+                .tel
+                .ev_wake(self.index, task.id().as_u64(), by.map(|i| i.as_u64()));
+        }
         let pushed_to_queue = match kind {
             // Woken by the running task: run it next, while the data it was woken for is warm.
             // Timer wakes from the driver go to the back, so due timers run in deadline order.
@@ -291,6 +298,7 @@ impl WorkerContext {
         // behind a timed park measured slower on `chained_spawn` than publishing every time.)
         let due = core.stats.stretch_ended();
         core.publish(handle, due);
+        handle.tel.ev_park(index, true, &core.stats);
         loop {
             core = self.with_core_installed(core, || {
                 handle.driver.park(index, None);
@@ -318,6 +326,7 @@ impl WorkerContext {
         }
         core.stats.unparks += 1;
         core.stats.stretch_started();
+        handle.tel.ev_park(index, false, &core.stats);
         Some(core)
     }
 }
@@ -350,7 +359,9 @@ pub(crate) fn block_in_place<F: FnOnce() -> R, R>(f: F) -> R {
             panic!("block_in_place: failed to start a replacement worker thread: {e}");
         }
     }
-    // The replacement thread drives this worker's ring now; ours submits like any other thread.
+    // The replacement thread drives this worker's ring now, and is this worker for telemetry;
+    // ours submits like any other thread and writes no worker's events.
     let _not_driving = crate::io::driver::suspend_driving();
+    context::set_worker_index(None);
     context::exit_runtime(f)
 }
