@@ -47,6 +47,34 @@ impl Mapping {
         Ok(Mapping { ptr, len })
     }
 
+    /// A private anonymous mapping of `len` zeroed bytes (a segment nobody else can map: the
+    /// runtime's own counters when publication is off). `len` as for [`Mapping::new`].
+    pub(crate) fn anonymous(len: usize) -> io::Result<Mapping> {
+        if len == 0 || len % 8 != 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "mapping length",
+            ));
+        }
+        // SAFETY: a fresh anonymous mapping at an address the kernel chooses; it aliases no
+        // Rust object and is zero-filled.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        let ptr = NonNull::new(ptr.cast::<u8>()).ok_or_else(io::Error::last_os_error)?;
+        Ok(Mapping { ptr, len })
+    }
+
     /// The mapping as words. The pointer is page-aligned, so word-aligned, and the mapping lives
     /// as long as `self`. Callers must not touch words past the file's current end (see the
     /// reader's truncation check).

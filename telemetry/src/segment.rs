@@ -77,6 +77,29 @@ impl Segment {
         Ok(segment)
     }
 
+    /// A segment in this process's memory only, in no file: nothing can attach to it. The
+    /// runtime counts into one when publication is off (`ZOKIO_TELEMETRY=off`) or the segment
+    /// file cannot be created, so its own metrics work the same either way.
+    pub fn private(config: &SegmentConfig, identity: &Identity) -> io::Result<Segment> {
+        let layout = Layout::for_config(config)?;
+        let segment = Segment {
+            map: Mapping::anonymous(layout.total_size as usize)?,
+            path: PathBuf::new(),
+            claimed: claim_bitmap(config.task_capacity),
+            claim_hint: AtomicUsize::new(0),
+            strings: StringWriter::new(),
+            backend_seq: Mutex::new(0),
+            layout,
+        };
+        segment.write_header(identity);
+        Ok(segment)
+    }
+
+    /// Whether the segment is published in a file (see [`Segment::private`]).
+    pub fn is_published(&self) -> bool {
+        !self.path.as_os_str().is_empty()
+    }
+
     /// Writes every header field, the magic last (Release).
     fn write_header(&self, id: &Identity) {
         let (l, c) = (&self.layout, &self.layout.config);
@@ -207,6 +230,26 @@ impl Segment {
         EventRing::new(words, self.layout.config.ring_capacity, index as u16)
     }
 
+    /// Pushes an event into worker `index`'s ring for a writer that keeps the ring's head
+    /// itself (`head`: events it pushed so far, 0 for a fresh ring; advanced by one). For a
+    /// writer that cannot hold an [`EventRing`] borrowing the segment. Panics if
+    /// `index >= workers`.
+    pub fn push_event(
+        &self,
+        index: usize,
+        head: &mut u64,
+        timestamp_ns: u64,
+        task: u64,
+        data: crate::EventData,
+    ) {
+        let s = *self.layout.section(SectionId::Rings);
+        let words = &self.map.words()[s.word_of(index)..s.word_of(index + 1)];
+        let ring =
+            EventRing::starting_at(words, self.layout.config.ring_capacity, index as u16, *head);
+        ring.push(timestamp_ns, task, data);
+        *head = ring.pushed();
+    }
+
     /// The task table.
     pub fn tasks(&self) -> TaskTable<'_> {
         let overflows = &self.runtime().task_table_overflows;
@@ -255,6 +298,8 @@ impl Segment {
 
 impl Drop for Segment {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+        if self.is_published() {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 }

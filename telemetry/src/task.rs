@@ -141,6 +141,41 @@ impl TaskRecord {
     }
 }
 
+/// A word of a task record that a writer may store on its own, without the seqlock: counters
+/// and state that readers do not need consistent with each other (each word is atomic). The
+/// identity words (id, parent, name, location) are written once, under the seqlock, by
+/// [`TaskTable::claim_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskField {
+    /// [`TaskRecord::state`] (its code).
+    State = 5,
+    /// [`TaskRecord::polls`].
+    Polls = 6,
+    /// [`TaskRecord::busy_ns`].
+    BusyNs = 7,
+    /// [`TaskRecord::scheduled_ns`].
+    ScheduledNs = 8,
+    /// [`TaskRecord::idle_ns`].
+    IdleNs = 9,
+    /// [`TaskRecord::wakes`].
+    Wakes = 10,
+    /// [`TaskRecord::self_wakes`].
+    SelfWakes = 11,
+    /// [`TaskRecord::last_poll_duration_ns`].
+    LastPollDurationNs = 12,
+    /// [`TaskRecord::worker`] and [`TaskRecord::lints`]: `worker | lints << 32`.
+    WorkerAndLints = 13,
+    /// [`TaskRecord::state_since_ns`].
+    StateSinceNs = 14,
+}
+
+impl TaskState {
+    /// The code stored in the record's state word.
+    pub fn to_code(self) -> u64 {
+        self.code()
+    }
+}
+
 /// The writer's view of the task table.
 #[derive(Debug, Clone, Copy)]
 pub struct TaskTable<'a> {
@@ -206,6 +241,46 @@ impl<'a> TaskTable<'a> {
 
     fn words(&self, index: usize) -> &'a [AtomicU64] {
         &self.slots[index * TASK_SLOT_WORDS..(index + 1) * TASK_SLOT_WORDS]
+    }
+
+    /// Claims a slot and publishes `record` in it, for a writer that keeps the slot by index
+    /// (the runtime stores it in the task): `None`, counted as an overflow, when the table is
+    /// full. Later writes go through [`TaskTable::store`]; [`TaskTable::release`] frees it. A
+    /// slot has one writer at a time, and each writer's writes happen before the next's (the
+    /// runtime's task state hands a task from one worker to the next).
+    pub fn claim_with(&self, record: &TaskRecord) -> Option<usize> {
+        let mut slot = self.claim()?;
+        slot.update(|r| *r = *record);
+        let index = slot.index;
+        std::mem::forget(slot);
+        Some(index)
+    }
+
+    /// Stores one word of slot `index`'s record (Relaxed, no seqlock: see [`TaskField`]).
+    /// Panics if `index` is out of range.
+    #[inline]
+    pub fn store(&self, index: usize, field: TaskField, value: u64) {
+        self.slots[index * TASK_SLOT_WORDS + field as usize + 1].store(value, Ordering::Relaxed);
+    }
+
+    /// Loads one word of slot `index`'s record (the writer reading back its own counter).
+    #[inline]
+    pub fn load(&self, index: usize, field: TaskField) -> u64 {
+        self.slots[index * TASK_SLOT_WORDS + field as usize + 1].load(Ordering::Relaxed)
+    }
+
+    /// Marks slot `index` not live (under the seqlock) and frees it: the task is gone.
+    pub fn release(&self, index: usize) {
+        let words = self.words(index);
+        let mut seq = words[0].load(Ordering::Relaxed);
+        let mut payload = [0u64; TASK_PAYLOAD_WORDS];
+        for (dst, src) in payload.iter_mut().zip(&words[1..]) {
+            *dst = src.load(Ordering::Relaxed);
+        }
+        payload[0] = 0;
+        seqlock::write(words, &mut seq, &payload);
+        let (word, bit) = (index / 64, index % 64);
+        self.claimed[word].fetch_and(!(1u64 << bit), Ordering::Release);
     }
 }
 
@@ -317,6 +392,36 @@ mod tests {
         assert_eq!(f.overflows.load(), 3);
         let freed = held.swap_remove(10).index();
         assert_eq!(table.claim().map(|s| s.index()), Some(freed));
+    }
+
+    #[test]
+    fn claim_with_store_and_release_by_index() {
+        let f = fixture(2);
+        let table = f.table();
+        let record = TaskRecord {
+            id: 7,
+            parent: 1,
+            ..TaskRecord::default()
+        };
+        let i = table.claim_with(&record).unwrap();
+        table.store(i, TaskField::Polls, 12);
+        table.store(i, TaskField::State, TaskState::Running.to_code());
+        table.store(i, TaskField::WorkerAndLints, 3 | 1 << 33);
+        let mut words = [0u64; TASK_PAYLOAD_WORDS];
+        for (w, src) in words.iter_mut().zip(&table.words(i)[1..]) {
+            *w = src.load(Ordering::Relaxed);
+        }
+        let (live, r) = TaskRecord::decode(&words);
+        assert!(live);
+        assert_eq!(
+            (r.id, r.parent, r.polls, r.state),
+            (7, 1, 12, TaskState::Running)
+        );
+        assert_eq!((r.worker, r.lints), (3, 2));
+        assert_eq!(table.load(i, TaskField::Polls), 12);
+        table.release(i);
+        assert_eq!(table.words(i)[1].load(Ordering::Relaxed), 0, "not live");
+        assert_eq!(table.claim_with(&record), Some(i), "freed");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use super::blocking::BlockingPool;
 use super::config::{Callback, Config};
 use super::driver::Driver;
+use super::metrics::{Telemetry, TelemetryConfig};
 use super::runtime::{Runtime, Scheduler};
 use super::scheduler::{self, current_thread, multi_thread};
 use crate::io::driver::{IoBackendPreference, Selection};
@@ -182,11 +183,12 @@ impl Builder {
     /// Builds the runtime and starts its threads.
     pub fn build(&mut self) -> io::Result<Runtime> {
         let config = Arc::new(self.config()?);
+        let tel = Telemetry::new(config.worker_threads, &self.telemetry_config(&config))?;
         let blocking = BlockingPool::new(config.clone());
         match self.kind {
             Kind::CurrentThread => {
-                let driver = Driver::new(1, &self.io)?;
-                let h = current_thread::Handle::new(config, blocking.clone(), driver);
+                let driver = Driver::new(1, &self.io, &tel)?;
+                let h = current_thread::Handle::new(config, blocking.clone(), driver, tel);
                 Ok(Runtime::from_parts(
                     Scheduler::CurrentThread,
                     scheduler::Handle::CurrentThread(h),
@@ -194,8 +196,8 @@ impl Builder {
                 ))
             }
             Kind::MultiThread => {
-                let driver = Driver::new(config.worker_threads, &self.io)?;
-                let (h, cores) = multi_thread::Handle::new(config, blocking.clone(), driver);
+                let driver = Driver::new(config.worker_threads, &self.io, &tel)?;
+                let (h, cores) = multi_thread::Handle::new(config, blocking.clone(), driver, tel);
                 let rt = Runtime::from_parts(
                     Scheduler::MultiThread,
                     scheduler::Handle::MultiThread(h.clone()),
@@ -204,6 +206,13 @@ impl Builder {
                 h.launch(cores)?;
                 Ok(rt)
             }
+        }
+    }
+
+    fn telemetry_config(&self, config: &Config) -> TelemetryConfig {
+        TelemetryConfig {
+            service_name: config.service_name.clone(),
+            ..TelemetryConfig::default()
         }
     }
 

@@ -16,7 +16,7 @@ use super::park::{DriverWaker, Parker};
 use crate::io::driver::{IoDriver, IoHandle, Selection};
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use crate::loom::sync::Mutex;
-use crate::runtime::metrics::IoMetrics;
+use crate::runtime::metrics::{IoMetrics, IoStats, Telemetry};
 use crate::time::TimerHandle;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -49,8 +49,14 @@ pub(crate) struct Driver {
 
 impl Driver {
     /// A driver for `n` parkers (one per worker; the index is the worker's).
-    pub(crate) fn new(n: usize, selection: &Selection) -> std::io::Result<Driver> {
-        let io = Arc::new(IoDriver::new(selection, n)?);
+    pub(crate) fn new(
+        n: usize,
+        selection: &Selection,
+        tel: &Arc<Telemetry>,
+    ) -> std::io::Result<Driver> {
+        let stats = Arc::new(IoStats::new(tel.clone()));
+        let io = Arc::new(IoDriver::new(selection, n, stats)?);
+        tel.set_backend(io.choice().backend.as_str(), &io.choice().reason);
         let parkers = (0..n)
             .map(|i| {
                 let io = io.clone();

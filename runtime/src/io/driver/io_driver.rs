@@ -5,7 +5,7 @@ use super::backend::{log_choice, wants_io_uring, IoBackend, IoBackendChoice, Sel
 use super::poll::Reactor;
 #[cfg(target_os = "linux")]
 use super::uring::Rings;
-use crate::runtime::metrics::IoMetrics;
+use crate::runtime::metrics::{IoMetrics, IoStats};
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,10 +49,14 @@ pub(crate) struct IoDriver {
 impl IoDriver {
     /// Sets up the backend `selection` leads to, for `workers` workers (each gets its own ring
     /// on io_uring). This is the one place the choice is made.
-    pub(crate) fn new(selection: &Selection, workers: usize) -> io::Result<IoDriver> {
-        let (handle, reason) = match Self::try_uring(selection, workers) {
+    pub(crate) fn new(
+        selection: &Selection,
+        workers: usize,
+        stats: Arc<IoStats>,
+    ) -> io::Result<IoDriver> {
+        let (handle, reason) = match Self::try_uring(selection, workers, &stats) {
             Ok(handle) => (handle, "io_uring available".to_string()),
-            Err(reason) => (IoHandle::Poll(Arc::new(Reactor::new()?)), reason),
+            Err(reason) => (IoHandle::Poll(Arc::new(Reactor::new(stats)?)), reason),
         };
         let choice = IoBackendChoice {
             backend: handle.backend(),
@@ -63,16 +67,25 @@ impl IoDriver {
     }
 
     #[cfg(target_os = "linux")]
-    fn try_uring(selection: &Selection, workers: usize) -> Result<IoHandle, String> {
+    fn try_uring(
+        selection: &Selection,
+        workers: usize,
+        stats: &Arc<IoStats>,
+    ) -> Result<IoHandle, String> {
         wants_io_uring(selection)?;
         Ok(IoHandle::Uring(Arc::new(Rings::new(
             workers,
             selection.inject_setup_errno,
+            stats.clone(),
         )?)))
     }
 
     #[cfg(not(target_os = "linux"))]
-    fn try_uring(selection: &Selection, _workers: usize) -> Result<IoHandle, String> {
+    fn try_uring(
+        selection: &Selection,
+        _workers: usize,
+        _stats: &Arc<IoStats>,
+    ) -> Result<IoHandle, String> {
         wants_io_uring(selection).map(|_| unreachable!())
     }
 
@@ -171,6 +184,7 @@ impl IoDriver {
                 m.buffers = b;
             }
         }
+        self.handle.stats().publish_driver(&m);
         m
     }
 }

@@ -2,10 +2,7 @@
 
 use super::histogram::POLL_BUCKETS;
 use super::snapshot::WorkerMetrics;
-
-/// Stand-in for the published block: holds nothing.
-#[derive(Debug)]
-pub(crate) struct WorkerBlock;
+use super::Telemetry;
 
 /// Stand-in for the worker's counters: the fields exist so call sites need no `#[cfg]`, but
 /// nothing is timed and nothing is ever published (snapshots read zero).
@@ -26,17 +23,12 @@ pub(crate) struct WorkerStats {
     pub(crate) budget_forced_yields: u64,
 }
 
-impl WorkerBlock {
-    pub(crate) fn new(_workers: usize) -> WorkerBlock {
-        WorkerBlock
-    }
-
-    pub(crate) fn snapshot(&self, index: usize) -> WorkerMetrics {
-        WorkerMetrics {
-            index,
-            poll_time_histogram: vec![0; POLL_BUCKETS],
-            ..Default::default()
-        }
+/// A worker's counters with nothing counted: zeros.
+pub(crate) fn worker_snapshot(_tel: &Telemetry, index: usize) -> WorkerMetrics {
+    WorkerMetrics {
+        index,
+        poll_time_histogram: vec![0; POLL_BUCKETS],
+        ..Default::default()
     }
 }
 
@@ -81,5 +73,5 @@ impl WorkerStats {
     pub(crate) fn record_steal(&mut self, _victim: usize, _count: u64) {}
 
     #[inline(always)]
-    pub(crate) fn publish(&mut self, _block: &WorkerBlock) {}
+    pub(crate) fn publish(&mut self, _tel: &Telemetry, _index: usize) {}
 }

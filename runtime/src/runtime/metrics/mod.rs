@@ -8,14 +8,21 @@
 mod histogram;
 mod snapshot;
 
-#[cfg(feature = "telemetry")]
+// Telemetry is compiled out without the feature, and under loom (whose models cover the
+// segment's protocols in `zokio-telemetry` itself).
+#[cfg(all(feature = "telemetry", not(loom)))]
 mod io;
-#[cfg(not(feature = "telemetry"))]
+#[cfg(not(all(feature = "telemetry", not(loom))))]
 #[path = "io_mock.rs"]
 mod io;
-#[cfg(feature = "telemetry")]
+#[cfg(all(feature = "telemetry", not(loom)))]
+mod telemetry;
+#[cfg(not(all(feature = "telemetry", not(loom))))]
+#[path = "telemetry_mock.rs"]
+mod telemetry;
+#[cfg(all(feature = "telemetry", not(loom)))]
 mod worker;
-#[cfg(not(feature = "telemetry"))]
+#[cfg(not(all(feature = "telemetry", not(loom))))]
 #[path = "mock.rs"]
 mod worker;
 
@@ -24,7 +31,8 @@ pub(crate) use io::IoStats;
 pub use snapshot::{
     IoBufferMetrics, IoMetrics, IoOpMetrics, PoolMetrics, RuntimeMetrics, WorkerMetrics,
 };
-pub(crate) use worker::{WorkerBlock, WorkerStats};
+pub(crate) use telemetry::{RuntimeGauges, Telemetry, TelemetryConfig};
+pub(crate) use worker::{worker_snapshot, WorkerStats};
 
 /// Whether this build counts anything (the `telemetry` feature).
-pub const ENABLED: bool = cfg!(feature = "telemetry");
+pub const ENABLED: bool = cfg!(all(feature = "telemetry", not(loom)));

@@ -2,31 +2,8 @@
 
 use super::histogram::{bucket_of, POLL_BUCKETS};
 use super::snapshot::WorkerMetrics;
-use crate::loom::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use super::Telemetry;
 use std::time::Instant;
-
-/// The published block of one worker: single atomic words, written only by the worker (Relaxed
-/// stores of values it counted locally), read by anyone. Aligned to 128 bytes so two workers'
-/// blocks never share a cache line (or an adjacent-line prefetch pair).
-#[repr(align(128))]
-#[derive(Debug)]
-pub(crate) struct WorkerBlock {
-    polls: AtomicU64,
-    spawned_local: AtomicU64,
-    completed: AtomicU64,
-    steal_attempts: AtomicU64,
-    steal_operations: AtomicU64,
-    tasks_stolen: AtomicU64,
-    local_queue_depth: AtomicU64,
-    lifo_hits: AtomicU64,
-    parks: AtomicU64,
-    unparks: AtomicU64,
-    spurious_wakeups: AtomicU64,
-    busy_ns: AtomicU64,
-    budget_forced_yields: AtomicU64,
-    poll_hist: [AtomicU64; POLL_BUCKETS],
-    stolen_from: Box<[AtomicU64]>,
-}
 
 /// The worker's own copy: plain fields, counted without atomics on the hot path.
 #[derive(Debug, Clone)]
@@ -68,47 +45,31 @@ pub(crate) const PUBLISH_INTERVAL: std::time::Duration = std::time::Duration::fr
 /// and the clock costs one read per 64 polls (1 in 16 measurably slowed `yield_many`).
 pub(crate) const POLL_SAMPLE: u64 = 128;
 
-impl WorkerBlock {
-    pub(crate) fn new(workers: usize) -> WorkerBlock {
-        WorkerBlock {
-            polls: AtomicU64::new(0),
-            spawned_local: AtomicU64::new(0),
-            completed: AtomicU64::new(0),
-            steal_attempts: AtomicU64::new(0),
-            steal_operations: AtomicU64::new(0),
-            tasks_stolen: AtomicU64::new(0),
-            local_queue_depth: AtomicU64::new(0),
-            lifo_hits: AtomicU64::new(0),
-            parks: AtomicU64::new(0),
-            unparks: AtomicU64::new(0),
-            spurious_wakeups: AtomicU64::new(0),
-            busy_ns: AtomicU64::new(0),
-            budget_forced_yields: AtomicU64::new(0),
-            poll_hist: std::array::from_fn(|_| AtomicU64::new(0)),
-            stolen_from: (0..workers).map(|_| AtomicU64::new(0)).collect(),
-        }
-    }
-
-    /// A consistent-per-word copy of the block.
-    pub(crate) fn snapshot(&self, index: usize) -> WorkerMetrics {
-        WorkerMetrics {
-            index,
-            polls: self.polls.load(Relaxed),
-            spawned_local: self.spawned_local.load(Relaxed),
-            completed: self.completed.load(Relaxed),
-            steal_attempts: self.steal_attempts.load(Relaxed),
-            steal_operations: self.steal_operations.load(Relaxed),
-            tasks_stolen: self.tasks_stolen.load(Relaxed),
-            stolen_from: self.stolen_from.iter().map(|c| c.load(Relaxed)).collect(),
-            local_queue_depth: self.local_queue_depth.load(Relaxed),
-            lifo_hits: self.lifo_hits.load(Relaxed),
-            parks: self.parks.load(Relaxed),
-            unparks: self.unparks.load(Relaxed),
-            spurious_wakeups: self.spurious_wakeups.load(Relaxed),
-            busy_ns: self.busy_ns.load(Relaxed),
-            budget_forced_yields: self.budget_forced_yields.load(Relaxed),
-            poll_time_histogram: self.poll_hist.iter().map(|c| c.load(Relaxed)).collect(),
-        }
+/// Worker `index`'s published counters, as `Handle::metrics()` returns them.
+pub(crate) fn worker_snapshot(tel: &Telemetry, index: usize) -> WorkerMetrics {
+    let b = tel.seg().worker(index);
+    WorkerMetrics {
+        index,
+        polls: b.polls.load(),
+        spawned_local: b.spawned_local.load(),
+        completed: b.completed.load(),
+        steal_attempts: b.steal_attempts.load(),
+        steal_operations: b.steal_operations.load(),
+        tasks_stolen: b.tasks_stolen.load(),
+        stolen_from: tel
+            .seg()
+            .stolen_from(index)
+            .iter()
+            .map(|c| c.load())
+            .collect(),
+        local_queue_depth: b.local_queue_depth.load(),
+        lifo_hits: b.lifo_hits.load(),
+        parks: b.parks.load(),
+        unparks: b.unparks.load(),
+        spurious_wakeups: b.spurious_wakeups.load(),
+        busy_ns: b.busy_ns.load(),
+        budget_forced_yields: b.budget_forced_yields.load(),
+        poll_time_histogram: b.poll_histogram.iter().map(|c| c.load()).collect(),
     }
 }
 
@@ -204,31 +165,30 @@ impl WorkerStats {
         self.stolen_from[victim] += count;
     }
 
-    /// Stores every counter into the shared block (Relaxed: each word is independent).
-    pub(crate) fn publish(&mut self, block: &WorkerBlock) {
+    /// Stores every counter into worker `index`'s block of the segment (Relaxed: each word is
+    /// independent; the worker is the only writer).
+    pub(crate) fn publish(&mut self, tel: &Telemetry, index: usize) {
         self.last_publish = self.stretch_start;
-        block.polls.store(self.polls, Relaxed);
-        block.spawned_local.store(self.spawned_local, Relaxed);
-        block.completed.store(self.completed, Relaxed);
-        block.steal_attempts.store(self.steal_attempts, Relaxed);
-        block.steal_operations.store(self.steal_operations, Relaxed);
-        block.tasks_stolen.store(self.tasks_stolen, Relaxed);
-        block
-            .local_queue_depth
-            .store(self.local_queue_depth, Relaxed);
-        block.lifo_hits.store(self.lifo_hits, Relaxed);
-        block.parks.store(self.parks, Relaxed);
-        block.unparks.store(self.unparks, Relaxed);
-        block.spurious_wakeups.store(self.spurious_wakeups, Relaxed);
-        block.busy_ns.store(self.busy_ns, Relaxed);
-        block
-            .budget_forced_yields
-            .store(self.budget_forced_yields, Relaxed);
-        for (i, dst) in block.poll_hist.iter().enumerate() {
-            dst.store(self.histogram_entry(i), Relaxed);
+        let b = tel.seg().worker(index);
+        b.polls.store(self.polls);
+        b.spawned_local.store(self.spawned_local);
+        b.completed.store(self.completed);
+        b.steal_attempts.store(self.steal_attempts);
+        b.steal_operations.store(self.steal_operations);
+        b.tasks_stolen.store(self.tasks_stolen);
+        b.local_queue_depth.store(self.local_queue_depth);
+        b.lifo_hits.store(self.lifo_hits);
+        b.parks.store(self.parks);
+        b.unparks.store(self.unparks);
+        b.spurious_wakeups.store(self.spurious_wakeups);
+        b.busy_ns.store(self.busy_ns);
+        b.budget_forced_yields.store(self.budget_forced_yields);
+        for (i, dst) in b.poll_histogram.iter().enumerate() {
+            dst.store(self.histogram_entry(i));
         }
-        for (dst, src) in block.stolen_from.iter().zip(self.stolen_from.iter()) {
-            dst.store(*src, Relaxed);
+        let row = tel.seg().stolen_from(index);
+        for (dst, src) in row.iter().zip(self.stolen_from.iter()) {
+            dst.store(*src);
         }
     }
 }
@@ -239,7 +199,7 @@ mod tests {
 
     #[test]
     fn publish_copies_every_counter() {
-        let block = WorkerBlock::new(3);
+        let tel = Telemetry::detached(3);
         let mut s = WorkerStats::new(3);
         for ns in [0, 10, 2_000, 5_000_000] {
             s.record_poll(ns);
@@ -251,50 +211,13 @@ mod tests {
         s.record_steal(2, 5);
         s.parks = 7;
         s.busy_ns = 11;
-        s.publish(&block);
-        let m = block.snapshot(1);
+        s.publish(&tel, 1);
+        let m = worker_snapshot(&tel, 1);
         assert_eq!(m.polls, 4 + 3 * POLL_SAMPLE);
         assert_eq!(m.poll_time_histogram.iter().sum::<u64>(), m.polls);
         assert_eq!(m.poll_time_histogram[bucket_of(2_000)], 1);
         assert_eq!(m.busy_ns, 11);
         assert_eq!(m.stolen_from, vec![0, 0, 5]);
         assert_eq!((m.steal_operations, m.tasks_stolen, m.parks), (1, 5, 7));
-    }
-}
-
-#[cfg(all(test, loom))]
-mod loom_tests {
-    use super::*;
-    use crate::loom::sync::Arc;
-
-    /// The publication protocol on a reduced block (two counters; the real block repeats the
-    /// same store for each word): a reader racing two publications sees only published values,
-    /// and a counter never goes backwards between two reads. Counters are independent words, so
-    /// no cross-counter consistency is promised.
-    #[test]
-    fn reader_sees_published_values_only() {
-        loom::model(|| {
-            let polls = Arc::new(AtomicU64::new(0));
-            let busy = Arc::new(AtomicU64::new(0));
-            let (p, b) = (polls.clone(), busy.clone());
-            let writer = loom::thread::spawn(move || {
-                let mut s = WorkerStats::new(1);
-                s.record_poll(100);
-                s.busy_ns += 100;
-                p.store(s.polls, Relaxed);
-                b.store(s.busy_ns, Relaxed);
-                s.record_poll(5_000);
-                s.busy_ns += 5_000;
-                p.store(s.polls, Relaxed);
-                b.store(s.busy_ns, Relaxed);
-            });
-            let (p1, b1) = (polls.load(Relaxed), busy.load(Relaxed));
-            let (p2, b2) = (polls.load(Relaxed), busy.load(Relaxed));
-            writer.join().unwrap();
-            assert!([0, 1, 2].contains(&p1) && [0, 1, 2].contains(&p2));
-            assert!([0, 100, 5_100].contains(&b1) && [0, 100, 5_100].contains(&b2));
-            assert!(p2 >= p1 && b2 >= b1, "a counter went backwards");
-            assert_eq!((polls.load(Relaxed), busy.load(Relaxed)), (2, 5_100));
-        });
     }
 }

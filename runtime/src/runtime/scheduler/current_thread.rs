@@ -5,12 +5,14 @@
 //! the same time polls only its own future until the core is free, then takes over. Wakes from
 //! other threads go to a mutex-guarded queue and unpark the driver.
 
-use crate::loom::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
+use crate::loom::sync::atomic::{AtomicBool, Ordering::*};
 use crate::loom::sync::Mutex;
 use crate::runtime::blocking::BlockingPool;
 use crate::runtime::config::Config;
 use crate::runtime::driver::Driver;
-use crate::runtime::metrics::{RuntimeMetrics, WorkerBlock, WorkerStats};
+use crate::runtime::metrics::{
+    worker_snapshot, PoolMetrics, RuntimeGauges, RuntimeMetrics, Telemetry, WorkerStats,
+};
 use crate::runtime::park::Parker;
 use crate::runtime::{block_on as thread_block_on, coop};
 use crate::task::list::OwnedTasks;
@@ -38,9 +40,9 @@ pub(crate) struct Handle {
     /// Threads waiting in `block_on` for the core.
     waiting: Mutex<Vec<Arc<Parker>>>,
     woken: AtomicBool,
-    block: WorkerBlock,
+    /// The telemetry segment every counter is published in.
+    pub(crate) tel: Arc<Telemetry>,
     pools: Mutex<Vec<&'static PoolShared>>,
-    spawned_remote: AtomicU64,
     shutdown: AtomicBool,
 }
 
@@ -73,7 +75,12 @@ impl Wake for MainWaker {
 }
 
 impl Handle {
-    pub(crate) fn new(config: Arc<Config>, blocking: BlockingPool, driver: Driver) -> Arc<Handle> {
+    pub(crate) fn new(
+        config: Arc<Config>,
+        blocking: BlockingPool,
+        driver: Driver,
+        tel: Arc<Telemetry>,
+    ) -> Arc<Handle> {
         let core = Box::new(Core {
             tasks: VecDeque::with_capacity(64),
             tick: 0,
@@ -88,9 +95,8 @@ impl Handle {
             core: Mutex::new(Some(core)),
             waiting: Mutex::new(Vec::new()),
             woken: AtomicBool::new(false),
-            block: WorkerBlock::new(1),
+            tel,
             pools: Mutex::new(Vec::new()),
-            spawned_remote: AtomicU64::new(0),
             shutdown: AtomicBool::new(false),
         })
     }
@@ -110,8 +116,8 @@ impl Handle {
 
     fn schedule_task(&self, task: Notif, is_spawn: bool) {
         if let Err(task) = try_schedule_local(self, task, is_spawn) {
-            if is_spawn && crate::runtime::metrics::ENABLED {
-                self.spawned_remote.fetch_add(1, Relaxed);
+            if is_spawn {
+                self.tel.spawned_remote_add();
             }
             self.inject.lock().push_back(task);
             self.driver.parker(0).unpark();
@@ -197,7 +203,7 @@ impl Handle {
             }
         }
         if core.stats.stretch_ended() {
-            self.publish(&mut core);
+            self.publish(&mut core, true);
         }
         *cx.core.borrow_mut() = Some(core);
         self.driver.maintain();
@@ -219,8 +225,8 @@ impl Handle {
             let mut core = cx.core.borrow_mut();
             let core = core.as_mut().expect("core present");
             core.stats.parks += 1;
-            core.stats.stretch_ended();
-            self.publish(core);
+            let due = core.stats.stretch_ended();
+            self.publish(core, due);
         }
         if !self.woken.load(Acquire) && self.inject.lock().is_empty() {
             self.driver.park(0, None);
@@ -233,10 +239,37 @@ impl Handle {
         }
     }
 
-    fn publish(&self, core: &mut Core) {
+    /// Publishes the core's counters; with `shared`, also the runtime-wide gauges and pools.
+    fn publish(&self, core: &mut Core, shared: bool) {
         core.stats.local_queue_depth = core.tasks.len() as u64;
-        core.stats.publish(&self.block);
+        core.stats.publish(&self.tel, 0);
         pool::publish();
+        if shared {
+            self.publish_shared();
+        }
+    }
+
+    /// Publishes the gauges and pools into the segment and returns them.
+    fn publish_shared(&self) -> (RuntimeGauges, Vec<PoolMetrics>) {
+        let (threads, idle, queued) = self.blocking.counts();
+        let g = RuntimeGauges {
+            active_tasks: self.owned.len(),
+            global_queue_depth: self.inject.lock().len(),
+            blocking_threads: threads,
+            idle_blocking_threads: idle,
+            blocking_queue_depth: queued,
+        };
+        self.tel.publish_runtime(&g);
+        let pools: Vec<PoolMetrics> = self
+            .pools
+            .lock()
+            .iter()
+            .map(|p| super::multi_thread_pool_metrics(p))
+            .collect();
+        for (i, p) in pools.iter().enumerate() {
+            self.tel.publish_pool(i, &format!("task-cells/{i}"), p);
+        }
+        (g, pools)
     }
 
     /// Installs a task-cell pool on this thread and records it for metrics.
@@ -274,7 +307,7 @@ impl Handle {
         self.owned.close_and_shutdown_all();
         if let Some(core) = cx.core.borrow_mut().as_mut() {
             core.tasks.clear();
-            self.publish(core);
+            self.publish(core, true);
         }
         self.inject.lock().clear();
         self.driver.shutdown();
@@ -285,23 +318,18 @@ impl Handle {
     }
 
     pub(crate) fn metrics(&self) -> RuntimeMetrics {
-        let (threads, idle, queued) = self.blocking.counts();
+        let (g, pools) = self.publish_shared();
         RuntimeMetrics {
             num_workers: 1,
-            workers: vec![self.block.snapshot(0)],
-            spawned_remote: self.spawned_remote.load(Relaxed),
-            active_tasks: self.owned.len(),
-            global_queue_depth: self.inject.lock().len(),
-            blocking_threads: threads,
-            idle_blocking_threads: idle,
-            blocking_queue_depth: queued,
+            workers: vec![worker_snapshot(&self.tel, 0)],
+            spawned_remote: self.tel.spawned_remote(),
+            active_tasks: g.active_tasks,
+            global_queue_depth: g.global_queue_depth,
+            blocking_threads: g.blocking_threads,
+            idle_blocking_threads: g.idle_blocking_threads,
+            blocking_queue_depth: g.blocking_queue_depth,
             io: self.driver.io_metrics(),
-            pools: self
-                .pools
-                .lock()
-                .iter()
-                .map(|p| super::multi_thread_pool_metrics(p))
-                .collect(),
+            pools,
         }
     }
 }
@@ -319,7 +347,7 @@ impl Drop for RestoreOnDrop<'_> {
         if let Some(mut core) = core {
             // Nobody drives the scheduler until the next `block_on`: publish what it counted.
             core.stats.stretch_ended();
-            self.cx.handle.publish(&mut core);
+            self.cx.handle.publish(&mut core, true);
             self.cx.handle.release_core(core);
         }
     }

@@ -35,11 +35,11 @@ pub(crate) struct Reactor {
     sources: Mutex<Slab>,
     /// The driver owner is (about to be) asleep in `park`.
     parked: std::sync::atomic::AtomicBool,
-    stats: IoStats,
+    stats: Arc<IoStats>,
 }
 
 impl Reactor {
-    pub(crate) fn new() -> io::Result<Reactor> {
+    pub(crate) fn new(stats: Arc<IoStats>) -> io::Result<Reactor> {
         let poll = Poll::new()?;
         let registry = poll.registry().try_clone()?;
         let waker = Waker::new(poll.registry(), WAKE_TOKEN)?;
@@ -49,7 +49,7 @@ impl Reactor {
             waker,
             sources: Mutex::new(Slab::default()),
             parked: std::sync::atomic::AtomicBool::new(false),
-            stats: IoStats::default(),
+            stats,
         })
     }
 

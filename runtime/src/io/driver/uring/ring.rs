@@ -478,7 +478,6 @@ fn eventfd() -> io::Result<OwnedFd> {
 mod tests {
     use super::super::Op;
     use super::*;
-    use std::sync::Arc;
     use std::task::{Context, Poll, Waker};
 
     /// Four times more completions than the completion queue holds, posted before anyone
@@ -486,7 +485,7 @@ mod tests {
     /// every single completion is still delivered.
     #[test]
     fn completion_queue_overflow_loses_nothing() {
-        let rings = super::super::Rings::new(1, None).unwrap();
+        let rings = super::super::Rings::new(1, None, Default::default()).unwrap();
         let ring = rings.get(0).clone();
         let fd = eventfd().unwrap();
         // SAFETY: writing 8 bytes from a local buffer to our own eventfd makes it readable.
@@ -557,7 +556,7 @@ mod concurrency {
     /// protocol slip shows up as lost or repeated entries).
     #[test]
     fn concurrent_submitters_see_each_operation_complete_once() {
-        let rings = Arc::new(super::super::Rings::new(1, None).unwrap());
+        let rings = Arc::new(super::super::Rings::new(1, None, Default::default()).unwrap());
         let ring = rings.get(0).clone();
         let fd = Arc::new(eventfd().unwrap());
         // SAFETY: writing 8 bytes from a local buffer to our own eventfd makes it readable.

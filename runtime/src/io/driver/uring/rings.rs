@@ -62,9 +62,12 @@ pub(crate) struct Rings {
 
 impl Rings {
     /// Sets up `n` rings (at least one), or says why io_uring cannot be used.
-    pub(crate) fn new(n: usize, inject_errno: Option<i32>) -> Result<Rings, String> {
+    pub(crate) fn new(
+        n: usize,
+        inject_errno: Option<i32>,
+        stats: Arc<IoStats>,
+    ) -> Result<Rings, String> {
         let id = NEXT_SET.fetch_add(1, Relaxed);
-        let stats = Arc::new(IoStats::default());
         let rings = (0..n.max(1))
             .map(|index| Uring::new(inject_errno, id, index, stats.clone()).map(Arc::new))
             .collect::<Result<_, _>>()?;

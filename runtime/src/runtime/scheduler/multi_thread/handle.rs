@@ -3,12 +3,14 @@
 use super::idle::Idle;
 use super::queue::{self, Injector, Remote, Steal};
 use super::worker::{self, Core};
-use crate::loom::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
+use crate::loom::sync::atomic::{AtomicBool, Ordering::*};
 use crate::loom::sync::Mutex;
 use crate::runtime::blocking::BlockingPool;
 use crate::runtime::config::Config;
 use crate::runtime::driver::Driver;
-use crate::runtime::metrics::{PoolMetrics, RuntimeMetrics, WorkerBlock};
+use crate::runtime::metrics::{
+    worker_snapshot, PoolMetrics, RuntimeGauges, RuntimeMetrics, Telemetry,
+};
 use crate::runtime::scheduler;
 use crate::task::list::OwnedTasks;
 use crate::task::pool::PoolShared;
@@ -31,9 +33,9 @@ pub(crate) struct Handle {
     pub(super) driver: Driver,
     pub(crate) blocking: BlockingPool,
     pub(crate) config: Arc<Config>,
-    pub(super) blocks: Box<[WorkerBlock]>,
+    /// The telemetry segment every counter is published in.
+    pub(crate) tel: Arc<Telemetry>,
     pub(super) pools: Mutex<Vec<&'static PoolShared>>,
-    pub(super) spawned_remote: AtomicU64,
     pub(super) shutdown: AtomicBool,
     /// Cores of workers that exited on shutdown.
     pub(super) exited: Mutex<Vec<CoreBox>>,
@@ -45,6 +47,7 @@ impl Handle {
         config: Arc<Config>,
         blocking: BlockingPool,
         driver: Driver,
+        tel: Arc<Telemetry>,
     ) -> (Arc<Handle>, Vec<CoreBox>) {
         let n = config.worker_threads;
         let mut remotes = Vec::with_capacity(n);
@@ -61,9 +64,8 @@ impl Handle {
             owned: OwnedTasks::new(4 * n),
             driver,
             blocking,
-            blocks: (0..n).map(|_| WorkerBlock::new(n)).collect(),
+            tel,
             pools: Mutex::new(Vec::new()),
-            spawned_remote: AtomicU64::new(0),
             shutdown: AtomicBool::new(false),
             exited: Mutex::new(Vec::new()),
             config,
@@ -101,8 +103,8 @@ impl Handle {
 
     pub(super) fn schedule_task(&self, task: Notif, kind: Kind) {
         if let Err(task) = worker::try_schedule_local(self, task, kind) {
-            if kind == Kind::Spawn && crate::runtime::metrics::ENABLED {
-                self.spawned_remote.fetch_add(1, Relaxed);
+            if kind == Kind::Spawn {
+                self.tel.spawned_remote_add();
             }
             self.inject.push(task);
             self.notify_parked();
@@ -182,23 +184,42 @@ impl Handle {
         self.shutdown.load(Acquire)
     }
 
-    pub(crate) fn metrics(&self) -> RuntimeMetrics {
+    /// The runtime-wide gauges now.
+    pub(super) fn gauges(&self) -> RuntimeGauges {
         let (threads, idle, queued) = self.blocking.counts();
-        let pools = self.pools.lock().iter().map(|p| pool_metrics(p)).collect();
-        RuntimeMetrics {
-            num_workers: self.blocks.len(),
-            workers: self
-                .blocks
-                .iter()
-                .enumerate()
-                .map(|(i, b)| b.snapshot(i))
-                .collect(),
-            spawned_remote: self.spawned_remote.load(Relaxed),
+        RuntimeGauges {
             active_tasks: self.owned.len(),
             global_queue_depth: self.inject.len(),
             blocking_threads: threads,
             idle_blocking_threads: idle,
             blocking_queue_depth: queued,
+        }
+    }
+
+    /// Publishes the gauges and every pool into the segment (workers do it when they publish;
+    /// `metrics()` does it so the segment agrees with what it returns).
+    pub(super) fn publish_shared(&self) -> (RuntimeGauges, Vec<PoolMetrics>) {
+        let g = self.gauges();
+        self.tel.publish_runtime(&g);
+        let pools: Vec<PoolMetrics> = self.pools.lock().iter().map(|p| pool_metrics(p)).collect();
+        for (i, p) in pools.iter().enumerate() {
+            self.tel.publish_pool(i, &format!("task-cells/{i}"), p);
+        }
+        (g, pools)
+    }
+
+    pub(crate) fn metrics(&self) -> RuntimeMetrics {
+        let (g, pools) = self.publish_shared();
+        let n = self.remotes.len();
+        RuntimeMetrics {
+            num_workers: n,
+            workers: (0..n).map(|i| worker_snapshot(&self.tel, i)).collect(),
+            spawned_remote: self.tel.spawned_remote(),
+            active_tasks: g.active_tasks,
+            global_queue_depth: g.global_queue_depth,
+            blocking_threads: g.blocking_threads,
+            idle_blocking_threads: g.idle_blocking_threads,
+            blocking_queue_depth: g.blocking_queue_depth,
             pools,
             io: self.driver.io_metrics(),
         }

@@ -52,10 +52,15 @@ impl Core {
         while self.run_queue.pop().is_some() {}
     }
 
-    fn publish(&mut self, handle: &Handle) {
+    /// Publishes this worker's counters; with `shared`, also the runtime-wide gauges and pools
+    /// (they take locks to read, so only on the timed publications, at most once a millisecond).
+    fn publish(&mut self, handle: &Handle, shared: bool) {
         self.stats.local_queue_depth = self.run_queue.len() as u64;
-        self.stats.publish(&handle.blocks[self.index]);
+        self.stats.publish(&handle.tel, self.index);
         pool::publish();
+        if shared {
+            handle.publish_shared();
+        }
     }
 
     fn next_task(&mut self, handle: &Handle) -> Option<Notif> {
@@ -182,7 +187,7 @@ pub(super) fn run(handle: Arc<Handle>, core: Box<Core>) {
     CURRENT.with(|c| c.set(prev));
     context::set_worker_index(None);
     if let Some(mut core) = core {
-        core.publish(&cx.handle);
+        core.publish(&cx.handle, true);
         core.drain();
         cx.handle.exited.lock().push(core);
     }
@@ -265,7 +270,7 @@ impl WorkerContext {
 
     fn maintenance(&self, mut core: Box<Core>) -> Option<Box<Core>> {
         if core.stats.stretch_ended() {
-            core.publish(&self.handle);
+            core.publish(&self.handle, true);
         }
         core.is_shutdown = self.handle.shutdown.load(Acquire);
         self.with_core_installed(core, || self.handle.driver.maintain())
@@ -284,8 +289,8 @@ impl WorkerContext {
         core.stats.parks += 1;
         // Always publish before sleeping, so an idle runtime's counters are exact. (Deferring it
         // behind a timed park measured slower on `chained_spawn` than publishing every time.)
-        core.stats.stretch_ended();
-        core.publish(handle);
+        let due = core.stats.stretch_ended();
+        core.publish(handle, due);
         loop {
             core = self.with_core_installed(core, || {
                 handle.driver.park(index, None);
@@ -340,7 +345,7 @@ pub(crate) fn block_in_place<F: FnOnce() -> R, R>(f: F) -> R {
         if core.run_queue.flush_lifo() {
             cx.handle.notify_parked();
         }
-        core.publish(&cx.handle);
+        core.publish(&cx.handle, false);
         if let Err(e) = cx.handle.start_worker(core) {
             panic!("block_in_place: failed to start a replacement worker thread: {e}");
         }

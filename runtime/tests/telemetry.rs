@@ -1,0 +1,199 @@
+//! Telemetry publication: every runtime publishes its counters in a segment that tools of the
+//! same user find by pid; what a reader of the segment sees equals `Handle::metrics()`.
+//!
+//! The tests of this binary share one segment directory (`ZOKIO_TELEMETRY_DIR`, set before the
+//! first runtime is built), so they never see other processes' segments.
+
+mod support;
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use zokio::runtime::{Builder, Runtime};
+use zokio_telemetry::{list_in, Reader, Snapshot};
+
+/// The directory every runtime of this test binary publishes in.
+fn dir() -> &'static PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("zokio-tel-test-{}", std::process::id()));
+        // Set once, before any runtime of this process reads it.
+        std::env::set_var("ZOKIO_TELEMETRY_DIR", &dir);
+        dir
+    })
+}
+
+fn runtime(flavor: usize, service: &str) -> Runtime {
+    dir();
+    let mut b = match flavor {
+        0 => Builder::new_current_thread(),
+        n => {
+            let mut b = Builder::new_multi_thread();
+            b.worker_threads(n);
+            b
+        }
+    };
+    b.service_name(service).enable_all().build().unwrap()
+}
+
+/// The snapshot of the segment of this process whose service is `service`.
+fn snapshot_of(service: &str) -> Snapshot {
+    let listing = list_in(dir()).unwrap();
+    let info = listing
+        .segments
+        .iter()
+        .find(|s| s.service_name == service)
+        .unwrap_or_else(|| panic!("no segment for {service}: {listing:?}"));
+    assert_eq!(info.pid, std::process::id());
+    Reader::open(&info.path).unwrap().snapshot().unwrap()
+}
+
+/// Spawns `n` tasks that each yield `yields` times, and waits for them.
+fn work(rt: &Runtime, n: usize, yields: usize) {
+    rt.block_on(async {
+        let handles: Vec<_> = (0..n)
+            .map(|_| {
+                zokio::spawn(async move {
+                    for _ in 0..yields {
+                        zokio::task::yield_now().await;
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.await.unwrap();
+        }
+    });
+}
+
+/// A runtime is listed by pid with its service name, workers and I/O backend, and its segment
+/// disappears with it.
+#[test]
+fn a_runtime_is_listed_while_it_lives() {
+    for (flavor, workers) in [(0, 1), (3, 3)] {
+        let service = format!("listed-{flavor}");
+        let rt = runtime(flavor, &service);
+        let listing = list_in(dir()).unwrap();
+        let info = listing
+            .segments
+            .iter()
+            .find(|s| s.service_name == service)
+            .expect("listed");
+        assert_eq!(info.workers, workers);
+        assert_eq!(info.backend, rt.handle().io_backend().backend.as_str());
+        let path = info.path.clone();
+        drop(rt);
+        assert!(!path.exists(), "segment left behind");
+        let listing = list_in(dir()).unwrap();
+        assert!(listing.segments.iter().all(|s| s.service_name != service));
+    }
+}
+
+/// After a fixed workload, with every worker idle, the worker counters read from the segment
+/// are exactly what `Handle::metrics()` reports, and the polls are the work done.
+fn segment_agrees_with_handle_metrics(flavor: usize) {
+    if !zokio::runtime::metrics::ENABLED {
+        return;
+    }
+    let service = format!("agree-{flavor}");
+    let rt = runtime(flavor, &service);
+    work(&rt, 100, 10);
+    // Workers publish as they park, which may be just after `block_on` returned. Counters only
+    // grow, so a snapshot read between two equal `metrics()` is equal to both.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let (m, s) = loop {
+        let m1 = rt.metrics();
+        let s = snapshot_of(&service);
+        let m2 = rt.metrics();
+        if m1.workers == m2.workers || std::time::Instant::now() > deadline {
+            break (m2, s);
+        }
+    };
+    assert_eq!(s.workers.len(), m.num_workers);
+    for (w, mw) in s.workers.iter().zip(&m.workers) {
+        let c = &w.counters;
+        assert_eq!(
+            (c.polls, c.parks, c.tasks_stolen, c.steal_operations),
+            (mw.polls, mw.parks, mw.tasks_stolen, mw.steal_operations)
+        );
+        assert_eq!((c.busy_ns, c.spawned_local), (mw.busy_ns, mw.spawned_local));
+        assert_eq!(w.stolen_from, mw.stolen_from);
+        assert_eq!(c.poll_histogram, mw.poll_time_histogram);
+    }
+    // 100 tasks x 11 polls, plus the main future's polls, which are not task polls.
+    assert_eq!(m.total_polls(), 100 * 11);
+    assert_eq!(s.runtime.spawned_remote, m.spawned_remote);
+    assert_eq!(s.runtime.active_tasks, m.active_tasks as u64);
+    assert_eq!(s.runtime.active_tasks, 0);
+    let read = s.io_op(zokio_telemetry::IoOp::Read).unwrap();
+    assert_eq!(read.submitted, m.io.op("read").unwrap().submitted);
+}
+
+#[test]
+fn segment_agrees_with_handle_metrics_current_thread() {
+    segment_agrees_with_handle_metrics(0);
+}
+
+#[test]
+fn segment_agrees_with_handle_metrics_multi_thread() {
+    segment_agrees_with_handle_metrics(1);
+    segment_agrees_with_handle_metrics(4);
+}
+
+/// `ZOKIO_TELEMETRY=off`: nothing is published, and the runtime's own metrics still count.
+#[test]
+fn telemetry_off_publishes_nothing_but_still_counts() {
+    if std::env::var_os("ZOKIO_TEL_CHILD").is_some() {
+        let rt = runtime(2, "off-child");
+        work(&rt, 10, 1);
+        let listed = list_in(dir()).unwrap().segments.len();
+        // Workers publish as they park, which may be just after `block_on` returned.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let mut polls = rt.metrics().total_polls();
+        while polls < 20 && zokio::runtime::metrics::ENABLED && std::time::Instant::now() < deadline
+        {
+            std::thread::yield_now();
+            polls = rt.metrics().total_polls();
+        }
+        println!("LISTED={listed} POLLS={polls}");
+        return;
+    }
+    let dir = dir();
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "telemetry_off_publishes_nothing_but_still_counts",
+            "--nocapture",
+        ])
+        .env("ZOKIO_TEL_CHILD", "1")
+        .env("ZOKIO_TELEMETRY", "off")
+        .env("ZOKIO_TELEMETRY_DIR", dir.join("off"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let polls = if zokio::runtime::metrics::ENABLED {
+        20
+    } else {
+        0
+    };
+    assert!(
+        stdout.contains(&format!("LISTED=0 POLLS={polls}")),
+        "{stdout}"
+    );
+}
+
+/// Two runtimes in one process are two segments, told apart by runtime id and service name.
+#[test]
+fn two_runtimes_two_segments() {
+    let a = runtime(1, "twins-a");
+    let b = runtime(0, "twins-b");
+    let listing = list_in(dir()).unwrap();
+    let ids: Vec<u64> = listing
+        .segments
+        .iter()
+        .filter(|s| s.service_name.starts_with("twins-"))
+        .map(|s| s.runtime_id)
+        .collect();
+    assert_eq!(ids.len(), 2, "{listing:?}");
+    assert_ne!(ids[0], ids[1]);
+    drop((a, b));
+}
