@@ -112,7 +112,7 @@ fn widths() -> [Constraint; 11] {
         Constraint::Length(9),
         Constraint::Length(9),
         Constraint::Length(9),
-        Constraint::Length(16),
+        Constraint::Length(20),
         Constraint::Min(20),
     ]
 }
