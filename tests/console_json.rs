@@ -50,11 +50,20 @@ fn work(rt: &Runtime) {
 
 fn console_json(bin: &PathBuf, dir: &std::path::Path) -> Value {
     let out = Command::new(bin)
-        .args(["attach", &std::process::id().to_string(), "--once", "--json"])
+        .args([
+            "attach",
+            &std::process::id().to_string(),
+            "--once",
+            "--json",
+        ])
         .env("ZOKIO_TELEMETRY_DIR", dir)
         .output()
         .expect("the console runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("JSON")
 }
 
@@ -65,7 +74,10 @@ fn console_json_agrees_with_handle_metrics() {
     }
     let Some(bin) = console() else {
         let why = "the zokio-console binary is not built (cargo build -p zokio-console)";
-        assert!(std::env::var_os("ZOKIO_REQUIRE_E2E").is_none_or(|v| v != "1"), "{why}");
+        assert!(
+            std::env::var_os("ZOKIO_REQUIRE_E2E").is_none_or(|v| v != "1"),
+            "{why}"
+        );
         eprintln!("skipping: {why}");
         return;
     };
@@ -91,7 +103,12 @@ fn console_json_agrees_with_handle_metrics() {
         let got = |k: &str| w[k].as_u64().unwrap_or_else(|| panic!("{k} in {w}"));
         assert_eq!(got("index"), mw.index as u64);
         assert_eq!(
-            [got("polls"), got("parks"), got("steals"), got("steal_operations")],
+            [
+                got("polls"),
+                got("parks"),
+                got("steals"),
+                got("steal_operations")
+            ],
             [mw.polls, mw.parks, mw.tasks_stolen, mw.steal_operations],
             "worker {}",
             mw.index

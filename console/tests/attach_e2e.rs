@@ -24,7 +24,10 @@ fn required() -> bool {
 
 /// What is needed, or `None` after saying why not (a failure when required).
 fn prerequisites(test: &str) -> Option<PathBuf> {
-    let tmux = Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success());
+    let tmux = Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
     let env = std::env::var_os(DEMO_BIN_ENV).map(PathBuf::from);
     let demo = match locate(env, Some(Path::new(CONSOLE))) {
         Launch::Binary(p) if p.is_file() => Some(p),
@@ -32,7 +35,9 @@ fn prerequisites(test: &str) -> Option<PathBuf> {
     };
     let missing = match (tmux, &demo) {
         (false, _) => "tmux is not installed",
-        (true, None) => "the demo_service example is not built (cargo build --example demo_service)",
+        (true, None) => {
+            "the demo_service example is not built (cargo build --example demo_service)"
+        }
         (true, Some(_)) => return demo,
     };
     assert!(!required(), "{test}: {missing}, and ZOKIO_REQUIRE_E2E=1");
@@ -91,11 +96,25 @@ impl Tmux {
         let t = Tmux { socket };
         let out = t
             .command()
-            .args(["new-session", "-d", "-s", "e2e", "-x", "200", "-y", "50", &script])
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                "e2e",
+                "-x",
+                "200",
+                "-y",
+                "50",
+                &script,
+            ])
             .env("ZOKIO_TELEMETRY_DIR", dir)
             .output()
             .expect("tmux runs");
-        assert!(out.status.success(), "tmux: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "tmux: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         t
     }
 
@@ -106,12 +125,20 @@ impl Tmux {
     }
 
     fn keys(&self, keys: &str) {
-        let out: Output = self.command().args(["send-keys", "-t", "e2e", keys]).output().unwrap();
+        let out: Output = self
+            .command()
+            .args(["send-keys", "-t", "e2e", keys])
+            .output()
+            .unwrap();
         assert!(out.status.success());
     }
 
     fn capture(&self) -> String {
-        let out = self.command().args(["capture-pane", "-p", "-t", "e2e"]).output().unwrap();
+        let out = self
+            .command()
+            .args(["capture-pane", "-p", "-t", "e2e"])
+            .output()
+            .unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -161,9 +188,11 @@ fn worker_rows(screen: &str) -> Vec<Vec<String>> {
 
 /// Whether some worker row's "stolen" total (column 6) is above zero.
 fn some_steals(screen: &str) -> bool {
-    worker_rows(screen)
-        .iter()
-        .any(|r| r.get(5).and_then(|s| s.parse::<f64>().ok()).is_some_and(|n| n > 0.0))
+    worker_rows(screen).iter().any(|r| {
+        r.get(5)
+            .and_then(|s| s.parse::<f64>().ok())
+            .is_some_and(|n| n > 0.0)
+    })
 }
 
 #[test]
@@ -182,10 +211,19 @@ fn every_view_of_the_demo_then_q_exits_0() {
         }
     };
     let header = format!("zokio-console pid {}", demo.pid());
-    check("the header", tmux.wait_for(Duration::from_secs(20), |s| s.contains(&header)));
+    check(
+        "the header",
+        tmux.wait_for(Duration::from_secs(20), |s| s.contains(&header)),
+    );
     let rows = |s: &str| worker_rows(s).len() == 4;
-    check("four worker rows", tmux.wait_for(Duration::from_secs(10), rows));
-    check("a steal count above zero", tmux.wait_for(Duration::from_secs(20), some_steals));
+    check(
+        "four worker rows",
+        tmux.wait_for(Duration::from_secs(10), rows),
+    );
+    check(
+        "a steal count above zero",
+        tmux.wait_for(Duration::from_secs(20), some_steals),
+    );
     let views = [
         ("2", "Tasks: "),
         ("3", "Pools: "),
@@ -195,23 +233,35 @@ fn every_view_of_the_demo_then_q_exits_0() {
     ];
     for (key, title) in views {
         tmux.keys(key);
-        check(title, tmux.wait_for(Duration::from_secs(10), |s| s.contains(title)));
+        check(
+            title,
+            tmux.wait_for(Duration::from_secs(10), |s| s.contains(title)),
+        );
     }
     // The spinner trips no_yield / long_poll and the hot spot long_poll (every 5 s and 2 s).
     let flagged = |s: &str| {
-        s.lines().any(|l| l.contains("spinner") && (l.contains("no_yield") || l.contains("long_poll")))
-            && s.lines().any(|l| l.contains("hot-spot") && l.contains("long_poll"))
+        s.lines()
+            .any(|l| l.contains("spinner") && (l.contains("no_yield") || l.contains("long_poll")))
+            && s.lines()
+                .any(|l| l.contains("hot-spot") && l.contains("long_poll"))
     };
-    check("the spinner and the hot spot flagged in Lints", tmux.wait_for(Duration::from_secs(15), flagged));
+    check(
+        "the spinner and the hot spot flagged in Lints",
+        tmux.wait_for(Duration::from_secs(15), flagged),
+    );
     tmux.keys("q");
     let exited = |s: &str| s.contains("console exit status 0");
-    check("q exits with status 0", tmux.wait_for(Duration::from_secs(10), exited));
+    check(
+        "q exits with status 0",
+        tmux.wait_for(Duration::from_secs(10), exited),
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
 #[test]
 fn the_demo_exiting_under_the_console_is_reported_with_code_6() {
-    let Some(bin) = prerequisites("the_demo_exiting_under_the_console_is_reported_with_code_6") else {
+    let Some(bin) = prerequisites("the_demo_exiting_under_the_console_is_reported_with_code_6")
+    else {
         return;
     };
     let dir = TempDir::new("e2e-exit");
@@ -223,5 +273,8 @@ fn the_demo_exiting_under_the_console_is_reported_with_code_6() {
     let (screen, ok) = tmux.wait_for(Duration::from_secs(40), |s| {
         s.contains("console exit status 6")
     });
-    assert!(ok && screen.contains(&expected), "the pane showed:\n{screen}");
+    assert!(
+        ok && screen.contains(&expected),
+        "the pane showed:\n{screen}"
+    );
 }
