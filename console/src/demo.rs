@@ -116,8 +116,12 @@ pub fn run(dir: &Path, args: &[String], interval: Duration) -> Result<(), Failur
     let log = std::env::temp_dir().join(format!("zokio-demo-{}.log", std::process::id()));
     let out = File::create(&log).map_err(|e| Failure::other(format!("{}: {e}", log.display())))?;
     let err = out.try_clone().map_err(Failure::other)?;
+    let what = match &launch {
+        Launch::Binary(bin) => bin.display().to_string(),
+        Launch::Cargo(_) => "cargo run --release --example demo_service".into(),
+    };
     eprintln!(
-        "zokio-console: starting the demo service ({launch:?}); its output goes to {}",
+        "zokio-console: starting {what}; its output goes to {}",
         log.display()
     );
     let child = command(&launch, args)
