@@ -86,7 +86,9 @@ fn echo_round_trips(rt: &Runtime, n: usize) -> usize {
                 s.read_exact(&mut buf).await.unwrap();
                 s.write_all(&buf).await.unwrap();
             }
-            s.flush().await.unwrap();
+            // Waits until the last send has completed (a flush need not), so the counters
+            // read after this task include it.
+            s.shutdown().await.unwrap();
         });
         let mut c = TcpStream::connect(addr).await.unwrap();
         let mut done = 0;
@@ -97,6 +99,7 @@ fn echo_round_trips(rt: &Runtime, n: usize) -> usize {
             c.read_exact(&mut back).await.unwrap();
             done += usize::from(back == msg);
         }
+        c.shutdown().await.unwrap();
         server.await.unwrap();
         done
     })

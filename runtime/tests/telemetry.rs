@@ -197,3 +197,123 @@ fn two_runtimes_two_segments() {
     assert_ne!(ids[0], ids[1]);
     drop((a, b));
 }
+
+/// Builds a multi-thread runtime with a task table of `capacity` slots.
+fn runtime_with_table(service: &str, capacity: usize) -> Runtime {
+    dir();
+    Builder::new_multi_thread()
+        .worker_threads(2)
+        .service_name(service)
+        .task_table_capacity(capacity)
+        .build()
+        .unwrap()
+}
+
+/// Every live task is listed with its id, parent and spawn location, or counted as an overflow
+/// when the table is full; completed tasks leave the table.
+fn live_tasks_are_listed_or_counted(capacity: usize) {
+    if !zokio::runtime::metrics::ENABLED {
+        return;
+    }
+    const TASKS: usize = 100_000;
+    let service = format!("table-{capacity}");
+    let rt = runtime_with_table(&service, capacity);
+    let (release, gate) = zokio::sync::watch::channel(false);
+    let (parent_id, ids) = rt.block_on(async move {
+        zokio::spawn(async move {
+            let ids: Vec<(u64, zokio::task::JoinHandle<()>)> = (0..TASKS)
+                .map(|_| {
+                    let mut gate = gate.clone();
+                    let h = zokio::spawn(async move {
+                        gate.wait_for(|open| *open).await.unwrap();
+                    });
+                    (h.id().as_u64(), h)
+                })
+                .collect();
+            (zokio::task::id().as_u64(), ids)
+        })
+        .await
+        .unwrap()
+    });
+    let s = snapshot_of(&service);
+    let listed: Vec<_> = s
+        .tasks
+        .iter()
+        .filter(|t| t.record.parent == parent_id)
+        .collect();
+    // The parent task holds one slot too (it is still live when it spawns the last child).
+    let fits = TASKS.min(capacity - 1);
+    assert_eq!(listed.len(), fits);
+    assert_eq!(s.runtime.task_table_overflows, (TASKS - fits) as u64);
+    let here = file!();
+    assert!(listed
+        .iter()
+        .all(|t| t.location.as_deref().is_some_and(|l| l.starts_with(here))));
+    let mut listed_ids: Vec<u64> = listed.iter().map(|t| t.record.id).collect();
+    listed_ids.sort_unstable();
+    listed_ids.dedup();
+    assert_eq!(listed_ids.len(), listed.len(), "a task listed twice");
+    assert!(listed_ids.iter().all(|id| ids.iter().any(|(i, _)| i == id)));
+    release.send(true).unwrap();
+    rt.block_on(async move {
+        for (_, h) in ids {
+            h.await.unwrap();
+        }
+    });
+    let s = snapshot_of(&service);
+    assert_eq!(
+        s.tasks
+            .iter()
+            .filter(|t| t.record.parent == parent_id)
+            .count(),
+        0,
+        "completed tasks left in the table"
+    );
+}
+
+#[test]
+fn a_100k_task_workload_fits_a_table_of_100k() {
+    live_tasks_are_listed_or_counted(100_001);
+}
+
+#[test]
+fn a_100k_task_workload_overflows_a_smaller_table_by_the_exact_excess() {
+    live_tasks_are_listed_or_counted(16_384);
+}
+
+/// A task's record follows its polls: state, poll count and worker.
+#[test]
+fn task_records_count_polls() {
+    if !zokio::runtime::metrics::ENABLED {
+        return;
+    }
+    let rt = runtime_with_table("records", 64);
+    let (tx, mut rx) = zokio::sync::mpsc::unbounded_channel::<u32>();
+    let h = rt.spawn(async move {
+        let mut n = 0;
+        while let Some(v) = rx.recv().await {
+            n += v;
+        }
+        n
+    });
+    let id = h.id().as_u64();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    for i in 0..5 {
+        tx.send(1).unwrap();
+        // Each message is one wake and one poll; wait for it before sending the next.
+        loop {
+            let s = snapshot_of("records");
+            let t = s.tasks.iter().find(|t| t.record.id == id).unwrap();
+            if t.record.polls >= i + 2 || std::time::Instant::now() > deadline {
+                break;
+            }
+        }
+    }
+    let s = snapshot_of("records");
+    let t = s.tasks.iter().find(|t| t.record.id == id).unwrap();
+    assert_eq!(t.record.polls, 6, "{t:?}");
+    assert_eq!(t.record.state, zokio_telemetry::TaskState::Idle);
+    assert!((t.record.worker as usize) < 2);
+    drop(tx);
+    assert_eq!(rt.block_on(h).unwrap(), 5);
+}

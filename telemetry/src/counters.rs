@@ -117,7 +117,8 @@ counter_block! {
 }
 
 counter_block! {
-    /// One worker's counters, written only by that worker.
+    /// One worker's counters, written only by that worker, except `stuck_since_ns` and `lints`,
+    /// which the runtime's monitor thread (and, for `lints`, any thread) adds to.
     WorkerBlock => WorkerCounters {
         /// Task polls.
         polls,
@@ -145,6 +146,14 @@ counter_block! {
         busy_ns,
         /// Polls that ended because the task ran out of cooperative budget.
         budget_forced_yields,
+        /// Id of the task being polled now, 0 when the worker is between polls.
+        current_task,
+        /// Counts poll starts and ends (odd while a poll runs): an unchanged odd value seen
+        /// twice means one poll has been running all along.
+        poll_seq,
+        /// When the runtime's monitor first saw the current poll running (ns on the runtime's
+        /// clock, like event timestamps), 0 between polls: how long the task has not yielded.
+        stuck_since_ns,
     }
     arrays {
         /// Poll durations, log2-ns buckets (see [`bucket_of`]).
@@ -240,7 +249,7 @@ mod tests {
             assert_eq!(size % 128, 0, "{size}");
         }
         assert_eq!(offset_of!(WorkerBlock, polls), 0);
-        assert_eq!(offset_of!(WorkerBlock, poll_histogram), 13 * 8);
+        assert_eq!(offset_of!(WorkerBlock, poll_histogram), 16 * 8);
     }
 
     #[test]

@@ -31,6 +31,7 @@ pub struct Builder {
     on_thread_start: Option<Callback>,
     on_thread_stop: Option<Callback>,
     service_name: Option<String>,
+    task_table_capacity: Option<usize>,
     io: Selection,
 }
 
@@ -67,6 +68,7 @@ impl Builder {
             on_thread_start: None,
             on_thread_stop: None,
             service_name: None,
+            task_table_capacity: None,
             io: Selection::default(),
         }
     }
@@ -180,6 +182,13 @@ impl Builder {
         self
     }
 
+    /// Slots of the telemetry task table (default 16,384): live tasks beyond it are counted
+    /// (`task_table_overflows`) but not listed. At most 16,777,216.
+    pub fn task_table_capacity(&mut self, n: usize) -> &mut Self {
+        self.task_table_capacity = Some(n);
+        self
+    }
+
     /// Builds the runtime and starts its threads.
     pub fn build(&mut self) -> io::Result<Runtime> {
         let config = Arc::new(self.config()?);
@@ -210,9 +219,11 @@ impl Builder {
     }
 
     fn telemetry_config(&self, config: &Config) -> TelemetryConfig {
+        let default = TelemetryConfig::default();
         TelemetryConfig {
             service_name: config.service_name.clone(),
-            ..TelemetryConfig::default()
+            task_capacity: self.task_table_capacity.unwrap_or(default.task_capacity),
+            ..default
         }
     }
 

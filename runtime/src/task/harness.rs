@@ -6,12 +6,63 @@ use super::raw::{Cell, Header, RawTask, Stage};
 use super::state::{TransitionToIdle, TransitionToRunning};
 use super::waker::waker_ref;
 use super::{JoinError, Notified, Schedule, Task};
+use crate::runtime::metrics::{timed_task_poll, Telemetry};
 use std::future::Future;
 use std::mem;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::ptr::NonNull;
+use std::sync::atomic::Ordering::Relaxed;
 use std::task::{Context, Poll, Waker};
+use std::time::Instant;
+
+/// The telemetry of one task poll: the task-table slot and the worker's current-poll words.
+struct PollWatch<'a> {
+    tel: Option<&'a Telemetry>,
+    slot: u32,
+    worker: usize,
+    started: Option<Instant>,
+}
+
+impl<'a> PollWatch<'a> {
+    #[inline]
+    fn start(header: &Header, tel: Option<&'a Telemetry>) -> PollWatch<'a> {
+        let Some(t) = tel else {
+            return PollWatch {
+                tel,
+                slot: 0,
+                worker: 0,
+                started: None,
+            };
+        };
+        let slot = header.tel_slot.load(Relaxed);
+        let worker = crate::runtime::context::worker_index().unwrap_or(0);
+        t.task_poll_started(slot, header.id.as_u64(), worker);
+        PollWatch {
+            tel,
+            slot,
+            worker,
+            started: timed_task_poll(),
+        }
+    }
+
+    /// The poll completed the task (whose slot is already released).
+    #[inline]
+    fn completed(self) {
+        if let Some(t) = self.tel {
+            t.task_poll_ended(0, self.worker, false, None);
+        }
+    }
+
+    /// The poll returned `Pending` (`notified`: it was woken meanwhile and runs again).
+    #[inline]
+    fn end(self, notified: bool) {
+        if let Some(t) = self.tel {
+            let ns = self.started.map(|s| s.elapsed().as_nanos() as u64);
+            t.task_poll_ended(self.slot, self.worker, notified, ns);
+        }
+    }
+}
 
 /// # Safety
 /// `ptr` heads a live `Cell<F, S>`.
@@ -47,15 +98,21 @@ where
     }
     let waker = waker_ref(ptr);
     let mut cx = Context::from_waker(&waker);
+    let watch = PollWatch::start(&cell.header, cell.core.scheduler.telemetry());
     // SAFETY: we hold RUNNING, which grants the stage.
     if let Poll::Ready(out) = unsafe { poll_future(cell, &mut cx) } {
         // SAFETY: as above.
         unsafe { cell.core.stage.with_mut(|s| *s = Stage::Finished(out)) };
         // SAFETY: we hold RUNNING and one queue reference.
         unsafe { complete::<F, S>(ptr, 1) };
+        watch.completed();
         return true;
     }
-    match cell.header.state.transition_to_idle() {
+    let transition = cell.header.state.transition_to_idle();
+    // Still under RUNNING's protection of the telemetry slot (the transition's effects on the
+    // slot are ours until another poll starts, which needs this one's references).
+    watch.end(matches!(transition, TransitionToIdle::OkNotified));
+    match transition {
         TransitionToIdle::Ok { dealloc: last } => {
             if last {
                 // SAFETY: that was the last reference.
@@ -176,6 +233,9 @@ where
             // SAFETY: both bits are now clear, so nobody else touches the slot.
             cell.trailer.waker.with_mut(|w| unsafe { *w = None });
         }
+    }
+    if let Some(tel) = cell.core.scheduler.telemetry() {
+        tel.task_released(cell.header.tel_slot.swap(0, Relaxed));
     }
     let task = Task::<S>::from_raw(RawTask::from_raw(ptr));
     let released = cell.core.scheduler.release(&task);

@@ -52,6 +52,10 @@ pub(crate) trait Schedule: Sized + Send + Sync + 'static {
     }
     /// Removes a completed task from the owned list, returning the list's reference.
     fn release(&self, task: &Task<Self>) -> Option<Task<Self>>;
+    /// The telemetry segment the scheduler's tasks are published in, if any.
+    fn telemetry(&self) -> Option<&crate::runtime::metrics::Telemetry> {
+        None
+    }
 }
 
 /// The owned-list reference to a task.

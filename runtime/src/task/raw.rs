@@ -40,6 +40,9 @@ pub(crate) struct Header {
     pub(crate) home: Home,
     /// Where the task was spawned (`#[track_caller]`), for telemetry.
     pub(crate) location: &'static Location<'static>,
+    /// The task's slot in the telemetry task table, plus one (0: none). Set at spawn before
+    /// the task is queued; read and cleared by whoever holds RUNNING.
+    pub(crate) tel_slot: std::sync::atomic::AtomicU32,
 }
 
 /// The cold end of the cell.
@@ -104,6 +107,7 @@ where
                 id,
                 home,
                 location,
+                tel_slot: std::sync::atomic::AtomicU32::new(0),
             },
             core: Core {
                 scheduler,

@@ -8,11 +8,20 @@
 //! so what a reader sees and what the runtime reports are the same words.
 
 use super::snapshot::PoolMetrics;
+use std::cell::Cell;
 use std::io;
+use std::panic::Location;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Instant;
-use zokio_telemetry::{Identity, Segment, SegmentConfig};
+use zokio_telemetry::{Identity, Lint, Segment, SegmentConfig, TaskField, TaskRecord, TaskState};
+
+/// Consecutive self-wakes (woken during its own poll) after which a task is flagged
+/// [`Lint::SelfWakeStorm`], if they are also most of its polls.
+const SELF_WAKE_STORM: u64 = 1000;
+
+/// Busy time is estimated from the timed polls (one in this many).
+const POLL_SAMPLE: u64 = super::worker::POLL_SAMPLE;
 
 /// What the builder decides about telemetry.
 #[derive(Debug, Clone)]
@@ -163,10 +172,155 @@ impl Telemetry {
         b.remote_frees.store(p.remote_frees);
     }
 
+    /// A task was spawned: claims its task-table slot and publishes who it is. Returns the slot
+    /// plus one (what the task keeps), or 0 when the table is full (counted as an overflow).
+    pub(crate) fn task_spawned(
+        &self,
+        id: u64,
+        parent: u64,
+        location: &'static Location<'static>,
+        name: Option<&str>,
+    ) -> u32 {
+        let record = TaskRecord {
+            id,
+            parent,
+            name: name.and_then(|n| self.seg.intern(n)).unwrap_or(0),
+            location: self.location_id(location),
+            state: TaskState::Scheduled,
+            ..TaskRecord::default()
+        };
+        self.seg
+            .tasks()
+            .claim_with(&record)
+            .map_or(0, |i| i as u32 + 1)
+    }
+
+    /// The string id of a spawn location, through a per-thread cache (interning takes a lock).
+    fn location_id(&self, location: &'static Location<'static>) -> u32 {
+        thread_local! {
+            static CACHE: Cell<[(usize, u64, u32); 64]> = const { Cell::new([(0, 0, 0); 64]) };
+        }
+        let key = location as *const Location<'static> as usize;
+        let seg_key = self as *const Telemetry as u64;
+        let i = (key >> 4) % 64;
+        let mut cache = CACHE.with(Cell::get);
+        if cache[i].0 == key && cache[i].1 == seg_key {
+            return cache[i].2;
+        }
+        let text = format!(
+            "{}:{}:{}",
+            location.file(),
+            location.line(),
+            location.column()
+        );
+        let id = self.seg.intern(&text).unwrap_or(0);
+        cache[i] = (key, seg_key, id);
+        CACHE.with(|c| c.set(cache));
+        id
+    }
+
+    /// Task slot `slot` (as kept by the task: index plus one) starts a poll on worker `worker`.
+    /// The caller holds the task's RUNNING bit: the only writer of the slot.
+    #[inline]
+    pub(crate) fn task_poll_started(&self, slot: u32, task_id: u64, worker: usize) {
+        let w = self.seg.worker(worker);
+        w.poll_seq.add(1);
+        w.current_task.store(task_id);
+        if slot == 0 {
+            return;
+        }
+        let (table, i) = (self.seg.tasks(), slot as usize - 1);
+        table.store(i, TaskField::State, TaskState::Running.to_code());
+        let packed = table.load(i, TaskField::WorkerAndLints);
+        if packed & 0xffff_ffff != worker as u64 {
+            table.store(
+                i,
+                TaskField::WorkerAndLints,
+                packed >> 32 << 32 | worker as u64,
+            );
+        }
+    }
+
+    /// The poll of slot `slot` ended without completing the task: `notified` if it was woken
+    /// during the poll (it runs again), `duration_ns` if the poll was timed. Lints the monitor
+    /// flagged on this poll land on the task here. Returns the lints to report as events.
+    #[inline]
+    pub(crate) fn task_poll_ended(
+        &self,
+        slot: u32,
+        worker: usize,
+        notified: bool,
+        duration_ns: Option<u64>,
+    ) {
+        let w = self.seg.worker(worker);
+        w.current_task.store(0);
+        w.poll_seq.add(1);
+        if slot == 0 {
+            return;
+        }
+        let (table, i) = (self.seg.tasks(), slot as usize - 1);
+        let polls = table.load(i, TaskField::Polls) + 1;
+        table.store(i, TaskField::Polls, polls);
+        let state = if notified {
+            TaskState::Scheduled
+        } else {
+            TaskState::Idle
+        };
+        table.store(i, TaskField::State, state.to_code());
+        if let Some(ns) = duration_ns {
+            table.store(i, TaskField::LastPollDurationNs, ns);
+            let busy = table.load(i, TaskField::BusyNs);
+            table.store(i, TaskField::BusyNs, busy + ns * POLL_SAMPLE);
+        }
+        if notified {
+            let self_wakes = table.load(i, TaskField::SelfWakes) + 1;
+            table.store(i, TaskField::SelfWakes, self_wakes);
+            if self_wakes == SELF_WAKE_STORM && self_wakes * 2 > polls {
+                self.flag(i, worker, Lint::SelfWakeStorm);
+            }
+        } else {
+            table.store(i, TaskField::Wakes, table.load(i, TaskField::Wakes) + 1);
+        }
+    }
+
+    /// Sets lint `lint` on task slot `i` and counts it on `worker`.
+    fn flag(&self, i: usize, worker: usize, lint: Lint) {
+        self.seg.worker(worker).lints[lint.index()].add(1);
+        let table = self.seg.tasks();
+        let packed = table.load(i, TaskField::WorkerAndLints);
+        table.store(
+            i,
+            TaskField::WorkerAndLints,
+            packed | 1 << (32 + lint.index()),
+        );
+    }
+
+    /// The task of slot `slot` is gone (completed, panicked or cancelled): its slot is freed.
+    pub(crate) fn task_released(&self, slot: u32) {
+        if slot != 0 {
+            self.seg.tasks().release(slot as usize - 1);
+        }
+    }
+
     /// The published file, if any (readers find the runtime there).
     pub(crate) fn path(&self) -> Option<&std::path::Path> {
         self.seg.is_published().then(|| self.seg.path())
     }
+}
+
+/// Whether the task poll starting on this thread is one of the timed ones (one in
+/// [`POLL_SAMPLE`]): its start time if so.
+#[inline]
+pub(crate) fn timed_task_poll() -> Option<Instant> {
+    thread_local! {
+        static POLLS: Cell<u64> = const { Cell::new(0) };
+    }
+    let n = POLLS.with(|p| {
+        let n = p.get().wrapping_add(1);
+        p.set(n);
+        n
+    });
+    n.is_multiple_of(POLL_SAMPLE).then(Instant::now)
 }
 
 fn warn_once(e: &io::Error) {

@@ -22,6 +22,12 @@ pub(crate) struct RuntimeGauges {
     pub(crate) blocking_queue_depth: usize,
 }
 
+/// Never: nothing is timed.
+#[inline(always)]
+pub(crate) fn timed_task_poll() -> Option<Instant> {
+    None
+}
+
 /// Stand-in for the runtime's segment.
 #[derive(Debug)]
 pub(crate) struct Telemetry;
@@ -57,6 +63,33 @@ impl Telemetry {
     pub(crate) fn publish_runtime(&self, _g: &RuntimeGauges) {}
 
     pub(crate) fn publish_pool(&self, _slot: usize, _name: &str, _p: &super::PoolMetrics) {}
+
+    #[inline(always)]
+    pub(crate) fn task_spawned(
+        &self,
+        _id: u64,
+        _parent: u64,
+        _location: &'static std::panic::Location<'static>,
+        _name: Option<&str>,
+    ) -> u32 {
+        0
+    }
+
+    #[inline(always)]
+    pub(crate) fn task_poll_started(&self, _slot: u32, _task_id: u64, _worker: usize) {}
+
+    #[inline(always)]
+    pub(crate) fn task_poll_ended(
+        &self,
+        _slot: u32,
+        _worker: usize,
+        _notified: bool,
+        _duration_ns: Option<u64>,
+    ) {
+    }
+
+    #[inline(always)]
+    pub(crate) fn task_released(&self, _slot: u32) {}
 
     pub(crate) fn path(&self) -> Option<&std::path::Path> {
         None

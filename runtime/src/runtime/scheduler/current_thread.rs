@@ -106,8 +106,18 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        let slot = self.tel.task_spawned(
+            meta.id.as_u64(),
+            task::try_id().map_or(0, |p| p.as_u64()),
+            meta.location,
+            meta.name.as_deref(),
+        );
         let (task, notified, join) =
             task::new_task(future, self.clone(), meta.id, meta.location, meta.name);
+        notified
+            .header()
+            .tel_slot
+            .store(slot, std::sync::atomic::Ordering::Relaxed);
         if let Some(notified) = self.owned.bind(task, notified) {
             self.schedule_task(notified, true);
         }
@@ -384,5 +394,9 @@ impl Schedule for Arc<Handle> {
 
     fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
         self.owned.remove(task)
+    }
+
+    fn telemetry(&self) -> Option<&Telemetry> {
+        crate::runtime::metrics::ENABLED.then_some(&*self.tel)
     }
 }
