@@ -224,8 +224,13 @@ fn every_view_of_the_demo_then_q_exits_0() {
         "a steal count above zero",
         tmux.wait_for(Duration::from_secs(20), some_steals),
     );
+    tmux.keys("2");
+    let named = |s: &str| s.contains("Tasks: ") && s.contains("ticker") && s.contains("sleeper");
+    check(
+        "the Tasks view lists the demo's named tasks",
+        tmux.wait_for(Duration::from_secs(10), named),
+    );
     let views = [
-        ("2", "Tasks: "),
         ("3", "Pools: "),
         ("4", "I/O driver"),
         ("5", "lost since attach"),
