@@ -767,6 +767,7 @@ fn mix(seed: u64, rounds: u32) -> u64 {
 }
 
 /// A named task with its name, for [`join_all`].
+#[track_caller]
 fn named_entry<F>(name: String, future: F) -> (String, JoinHandle<()>)
 where
     F: Future<Output = ()> + Send + 'static,

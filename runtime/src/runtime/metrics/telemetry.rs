@@ -267,6 +267,15 @@ impl Telemetry {
         }
         let (table, i) = (self.seg.tasks(), slot as usize - 1);
         table.store(i, TaskField::State, TaskState::Running.to_code());
+        // Time since the last poll ended (waiting to be woken, then queued), on the coarse
+        // clock: no clock reading per poll.
+        let now = self.coarse_now.load(Relaxed);
+        let since = table.load(i, TaskField::StateSinceNs);
+        if since != 0 {
+            let idle = table.load(i, TaskField::IdleNs);
+            table.store(i, TaskField::IdleNs, idle + now.saturating_sub(since));
+        }
+        table.store(i, TaskField::StateSinceNs, now.max(1));
         let packed = table.load(i, TaskField::WorkerAndLints);
         if packed & 0xffff_ffff != worker as u64 {
             table.store(
@@ -277,9 +286,9 @@ impl Telemetry {
         }
     }
 
-    /// The poll of slot `slot` ended without completing the task: `notified` if it was woken
-    /// during the poll (it runs again), `duration_ns` if the poll was timed. Lints the monitor
-    /// flagged on this poll land on the task here. Returns the lints to report as events.
+    /// The poll of slot `slot` (0: none, or already released) of `task` ended on `worker`:
+    /// `notified` if it was woken during the poll (it runs again), `sampled_ns` if the poll was
+    /// one of the timed ones. Lints the monitor flagged on this poll land on the task here.
     #[inline]
     pub(crate) fn task_poll_ended(
         &self,
@@ -287,34 +296,52 @@ impl Telemetry {
         task: u64,
         worker: usize,
         notified: bool,
-        duration_ns: Option<u64>,
+        sampled_ns: Option<u64>,
     ) {
         let w = self.seg.worker(worker);
         w.current_task.store(0);
         w.poll_seq.store(w.poll_seq.load() + 1);
         let pending = self.take_pending(worker);
-        if pending != 0 {
-            for lint in Lint::in_mask(pending as u32) {
-                self.push(
-                    worker,
-                    task,
-                    EventData::Lint {
-                        lint,
-                        value: duration_ns.unwrap_or(0),
-                    },
-                );
-            }
+        // A poll the monitor flagged is timed from when the monitor first saw it (a clock
+        // reading only for such polls): at most one monitor period short.
+        let flagged_ns =
+            (pending != 0).then(|| self.now_ns().saturating_sub(w.stuck_since_ns.load()));
+        for lint in Lint::in_mask(pending as u32) {
+            let value = sampled_ns.or(flagged_ns).unwrap_or(0);
+            self.push(worker, task, EventData::Lint { lint, value });
         }
-        if let Some(ns) = duration_ns {
+        if let Some(ns) = sampled_ns {
             self.ev_timed_poll(worker, task, ns);
         }
         if notified {
             self.ev_yield(worker, task);
         }
-        if slot == 0 {
-            return;
+        if slot != 0 {
+            self.record_poll_end(
+                slot as usize - 1,
+                task,
+                worker,
+                notified,
+                pending,
+                sampled_ns,
+                flagged_ns,
+            );
         }
-        let (table, i) = (self.seg.tasks(), slot as usize - 1);
+    }
+
+    /// The task record's part of [`Telemetry::task_poll_ended`].
+    #[allow(clippy::too_many_arguments)]
+    fn record_poll_end(
+        &self,
+        i: usize,
+        task: u64,
+        worker: usize,
+        notified: bool,
+        pending: u64,
+        sampled_ns: Option<u64>,
+        flagged_ns: Option<u64>,
+    ) {
+        let table = self.seg.tasks();
         if pending != 0 {
             let packed = table.load(i, TaskField::WorkerAndLints);
             table.store(i, TaskField::WorkerAndLints, packed | pending << 32);
@@ -327,10 +354,20 @@ impl Telemetry {
             TaskState::Idle
         };
         table.store(i, TaskField::State, state.to_code());
-        if let Some(ns) = duration_ns {
+        table.store(
+            i,
+            TaskField::StateSinceNs,
+            self.coarse_now.load(Relaxed).max(1),
+        );
+        // Busy time: a sampled poll stands for the `POLL_SAMPLE` polls around it; a flagged
+        // (long) poll counts for itself.
+        let busy = sampled_ns.map(|ns| ns * POLL_SAMPLE).or(flagged_ns);
+        if let Some(ns) = sampled_ns.or(flagged_ns) {
             table.store(i, TaskField::LastPollDurationNs, ns);
-            let busy = table.load(i, TaskField::BusyNs);
-            table.store(i, TaskField::BusyNs, busy + ns * POLL_SAMPLE);
+        }
+        if let Some(add) = busy {
+            let before = table.load(i, TaskField::BusyNs);
+            table.store(i, TaskField::BusyNs, before + add);
         }
         if notified {
             let self_wakes = table.load(i, TaskField::SelfWakes) + 1;
