@@ -441,7 +441,16 @@ fn lifecycle_events_name_the_tasks() {
         .await
         .unwrap()
     });
-    let events = events_of("events");
+    // The spawns and completions are in the rings now; the workers park (and say so) just
+    // after the work is done, which may be after `block_on` returned.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let events = loop {
+        let events = events_of("events");
+        if events.iter().any(|e| e.data == EventData::Park) {
+            break events;
+        }
+        assert!(std::time::Instant::now() < deadline, "no worker parked");
+    };
     for child in &children {
         let spawn = events
             .iter()

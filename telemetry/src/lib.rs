@@ -101,5 +101,5 @@ pub use {
     reader::{Reader, SliceReader},
     segment::Segment,
     snapshot::{HeaderInfo, IoOpSnapshot, PoolSnapshot, Snapshot, TaskSnapshot, WorkerSnapshot},
-    task::{TaskField, TaskRecord, TaskSlot, TaskState, TaskTable},
+    task::{TaskField, TaskRecord, TaskSlot, TaskState, TaskTable, TaskWords},
 };

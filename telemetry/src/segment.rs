@@ -33,6 +33,37 @@ pub struct Segment {
     strings: StringWriter,
     /// The backend record's seqlock sequence; the lock makes its writers one at a time.
     backend_seq: Mutex<u64>,
+    /// Where the hot sections start, in words (computed once: writers use them per poll).
+    hot: HotOffsets,
+}
+
+/// Word offsets of the sections writers touch on every poll, from the layout.
+#[derive(Debug, Clone, Copy)]
+struct HotOffsets {
+    workers: usize,
+    worker_stride: usize,
+    worker_count: usize,
+    tasks: usize,
+    task_count: usize,
+    rings: usize,
+    ring_stride: usize,
+}
+
+impl HotOffsets {
+    fn of(layout: &Layout) -> HotOffsets {
+        let w = layout.section(SectionId::Workers);
+        let t = layout.section(SectionId::Tasks);
+        let r = layout.section(SectionId::Rings);
+        HotOffsets {
+            workers: w.word_of(0),
+            worker_stride: (w.elem_size / 8) as usize,
+            worker_count: w.count as usize,
+            tasks: t.word_of(0),
+            task_count: t.count as usize,
+            rings: r.word_of(0),
+            ring_stride: (r.elem_size / 8) as usize,
+        }
+    }
 }
 
 impl Segment {
@@ -71,6 +102,7 @@ impl Segment {
             claim_hint: AtomicUsize::new(0),
             strings: StringWriter::new(),
             backend_seq: Mutex::new(0),
+            hot: HotOffsets::of(&layout),
             layout,
         };
         segment.write_header(identity);
@@ -89,6 +121,7 @@ impl Segment {
             claim_hint: AtomicUsize::new(0),
             strings: StringWriter::new(),
             backend_seq: Mutex::new(0),
+            hot: HotOffsets::of(&layout),
             layout,
         };
         segment.write_header(identity);
@@ -191,8 +224,43 @@ impl Segment {
     }
 
     /// Worker `index`'s counters. Panics if `index >= workers`.
+    #[inline]
     pub fn worker(&self, index: usize) -> &WorkerBlock {
-        self.element(SectionId::Workers, index)
+        let h = &self.hot;
+        assert!(index < h.worker_count, "no worker {index}");
+        let word = &self.map.words()[h.workers + index * h.worker_stride];
+        // SAFETY: as in `element`: the block lies inside the mapping, 128-byte aligned, made of
+        // `Counter`s valid for any bits and only accessed atomically.
+        unsafe { &*(word as *const AtomicU64).cast::<WorkerBlock>() }
+    }
+
+    /// Stores one word of task slot `index` (see [`TaskTable::store`]), without building a
+    /// [`TaskTable`]: for writers that update a task on every poll. Panics if out of range.
+    #[inline]
+    pub fn task_store(&self, index: usize, field: crate::TaskField, value: u64) {
+        self.task_word(index, field).store(value, Ordering::Relaxed);
+    }
+
+    /// Loads one word of task slot `index` (a writer reading back its own counter).
+    #[inline]
+    pub fn task_load(&self, index: usize, field: crate::TaskField) -> u64 {
+        self.task_word(index, field).load(Ordering::Relaxed)
+    }
+
+    #[inline]
+    fn task_word(&self, index: usize, field: crate::TaskField) -> &AtomicU64 {
+        self.task(index).word(field)
+    }
+
+    /// Task slot `index`'s words, for a writer storing several of them (one bounds check).
+    /// Panics if out of range.
+    #[inline]
+    pub fn task(&self, index: usize) -> crate::task::TaskWords<'_> {
+        let h = &self.hot;
+        assert!(index < h.task_count, "no task slot {index}");
+        let start = h.tasks + index * crate::task::TASK_SLOT_WORDS;
+        let words = &self.map.words()[start..start + crate::task::TASK_SLOT_WORDS];
+        crate::task::TaskWords(words.try_into().expect("a whole slot"))
     }
 
     /// Row `thief` of the steal matrix: entry `victim` counts tasks `thief` stole from `victim`.
@@ -242,8 +310,10 @@ impl Segment {
         task: u64,
         data: crate::EventData,
     ) {
-        let s = *self.layout.section(SectionId::Rings);
-        let words = &self.map.words()[s.word_of(index)..s.word_of(index + 1)];
+        let h = &self.hot;
+        assert!(index < h.worker_count, "no ring {index}");
+        let start = h.rings + index * h.ring_stride;
+        let words = &self.map.words()[start..start + h.ring_stride];
         let ring =
             EventRing::starting_at(words, self.layout.config.ring_capacity, index as u16, *head);
         ring.push(timestamp_ns, task, data);

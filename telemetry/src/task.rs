@@ -2,7 +2,7 @@
 //!
 //! Slot layout ([`TASK_SLOT_WORDS`] words, 128 bytes): `[seq, live, id, parent, name, location,
 //! state, polls, busy_ns, scheduled_ns, idle_ns, wakes, self_wakes, last_poll_duration_ns,
-//! worker | lints << 32, state_since_ns]`.
+//! lints << 32, state_since_ns]`; the state word holds `state | worker << 16`.
 //!
 //! Allocation is the writer process's business and lives outside the segment: a bitmap of
 //! claimed slots, one bit per slot, claimed with a compare-and-swap, so any thread may claim and
@@ -79,9 +79,9 @@ pub struct TaskRecord {
     /// yet: 0, and the time is in `idle_ns`).
     pub scheduled_ns: u64,
     /// Nanoseconds between polls (waiting to be woken, then queued), on the runtime's coarse
-    /// clock (advanced every 2 ms and at parks).
+    /// clock (advanced every 10 ms and at parks).
     pub idle_ns: u64,
-    /// Times woken.
+    /// Times woken (each wake that led to a poll; wakes while already queued coalesce).
     pub wakes: u64,
     /// Times it woke itself.
     pub self_wakes: u64,
@@ -106,7 +106,7 @@ impl TaskRecord {
             self.parent,
             names,
             u64::from(self.location),
-            self.state.code(),
+            self.state.code() & 0xffff | u64::from(self.worker) << 16,
             self.polls,
             self.busy_ns,
             self.scheduled_ns,
@@ -114,7 +114,7 @@ impl TaskRecord {
             self.wakes,
             self.self_wakes,
             self.last_poll_duration_ns,
-            u64::from(self.worker) | u64::from(self.lints) << 32,
+            u64::from(self.lints) << 32,
             self.state_since_ns,
         ]
     }
@@ -128,7 +128,7 @@ impl TaskRecord {
             parent: w[2],
             name: small(w[3]),
             location: small(w[4]),
-            state: TaskState::from_code(w[5]),
+            state: TaskState::from_code(w[5] & 0xffff),
             polls: w[6],
             busy_ns: w[7],
             scheduled_ns: w[8],
@@ -136,7 +136,7 @@ impl TaskRecord {
             wakes: w[10],
             self_wakes: w[11],
             last_poll_duration_ns: w[12],
-            worker: u16::try_from(w[13] & 0xffff_ffff).unwrap_or(u16::MAX),
+            worker: (w[5] >> 16) as u16,
             lints: (w[13] >> 32) as u32,
             state_since_ns: w[14],
         };
@@ -150,7 +150,8 @@ impl TaskRecord {
 /// [`TaskTable::claim_with`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TaskField {
-    /// [`TaskRecord::state`] (its code).
+    /// [`TaskRecord::state`] and [`TaskRecord::worker`]: `state code | worker << 16` (see
+    /// [`TaskState::word`]), one store per change.
     State = 5,
     /// [`TaskRecord::polls`].
     Polls = 6,
@@ -166,8 +167,8 @@ pub enum TaskField {
     SelfWakes = 11,
     /// [`TaskRecord::last_poll_duration_ns`].
     LastPollDurationNs = 12,
-    /// [`TaskRecord::worker`] and [`TaskRecord::lints`]: `worker | lints << 32`.
-    WorkerAndLints = 13,
+    /// [`TaskRecord::lints`]: `lints << 32`.
+    Lints = 13,
     /// [`TaskRecord::state_since_ns`].
     StateSinceNs = 14,
 }
@@ -176,6 +177,35 @@ impl TaskState {
     /// The code stored in the record's state word.
     pub fn to_code(self) -> u64 {
         self.code()
+    }
+
+    /// The record's state word for this state on `worker`.
+    pub fn word(self, worker: u16) -> u64 {
+        self.code() & 0xffff | u64::from(worker) << 16
+    }
+}
+
+/// One task slot's words, for a writer that stores counters and state one word at a time (see
+/// [`TaskField`]): no seqlock, no bounds checks past the slot's.
+#[derive(Debug, Clone, Copy)]
+pub struct TaskWords<'a>(pub(crate) &'a [AtomicU64; TASK_SLOT_WORDS]);
+
+impl<'a> TaskWords<'a> {
+    #[inline]
+    pub(crate) fn word(self, field: TaskField) -> &'a AtomicU64 {
+        &self.0[field as usize + 1]
+    }
+
+    /// Stores `field` (Relaxed).
+    #[inline]
+    pub fn store(&self, field: TaskField, value: u64) {
+        self.word(field).store(value, Ordering::Relaxed);
+    }
+
+    /// Loads `field` (the writer reading back its own value).
+    #[inline]
+    pub fn load(&self, field: TaskField) -> u64 {
+        self.word(field).load(Ordering::Relaxed)
     }
 }
 
@@ -226,7 +256,9 @@ impl<'a> TaskTable<'a> {
         let start = self.hint.load(Ordering::Relaxed);
         for i in (0..n).map(|i| (start + i) % n) {
             if let Some(bit) = claim_bit(&self.claimed[i]) {
-                self.hint.store(i, Ordering::Relaxed);
+                if i != start {
+                    self.hint.store(i, Ordering::Relaxed);
+                }
                 let index = i * 64 + bit;
                 // The claim's Acquire ordered us after the last owner's final write.
                 let seq = self.words(index)[0].load(Ordering::Relaxed);
@@ -276,12 +308,8 @@ impl<'a> TaskTable<'a> {
     pub fn release(&self, index: usize) {
         let words = self.words(index);
         let mut seq = words[0].load(Ordering::Relaxed);
-        let mut payload = [0u64; TASK_PAYLOAD_WORDS];
-        for (dst, src) in payload.iter_mut().zip(&words[1..]) {
-            *dst = src.load(Ordering::Relaxed);
-        }
-        payload[0] = 0;
-        seqlock::write(words, &mut seq, &payload);
+        // Only the `live` word changes: a one-word seqlock write (the rest stays as it was).
+        seqlock::write(&words[..2], &mut seq, &[0]);
         let (word, bit) = (index / 64, index % 64);
         self.claimed[word].fetch_and(!(1u64 << bit), Ordering::Release);
     }
@@ -408,8 +436,8 @@ mod tests {
         };
         let i = table.claim_with(&record).unwrap();
         table.store(i, TaskField::Polls, 12);
-        table.store(i, TaskField::State, TaskState::Running.to_code());
-        table.store(i, TaskField::WorkerAndLints, 3 | 1 << 33);
+        table.store(i, TaskField::State, TaskState::Running.word(3));
+        table.store(i, TaskField::Lints, 1 << 33);
         let mut words = [0u64; TASK_PAYLOAD_WORDS];
         for (w, src) in words.iter_mut().zip(&table.words(i)[1..]) {
             *w = src.load(Ordering::Relaxed);

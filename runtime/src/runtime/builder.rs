@@ -182,8 +182,9 @@ impl Builder {
         self
     }
 
-    /// Slots of the telemetry task table (default 16,384): live tasks beyond it are counted
-    /// (`task_table_overflows`) but not listed. At most 16,777,216.
+    /// Slots of the telemetry task table (default 16,384, or `ZOKIO_TASK_TABLE_CAPACITY`): live
+    /// tasks beyond it are counted (`task_table_overflows`) but not listed. 0 turns the table
+    /// off (spawning and polling then touch no task record). At most 16,777,216.
     pub fn task_table_capacity(&mut self, n: usize) -> &mut Self {
         self.task_table_capacity = Some(n);
         self
@@ -223,7 +224,13 @@ impl Builder {
         let default = TelemetryConfig::default();
         TelemetryConfig {
             service_name: config.service_name.clone(),
-            task_capacity: self.task_table_capacity.unwrap_or(default.task_capacity),
+            task_capacity: self
+                .task_table_capacity
+                .or_else(|| {
+                    let v = std::env::var("ZOKIO_TASK_TABLE_CAPACITY").ok()?;
+                    v.trim().parse().ok()
+                })
+                .unwrap_or(default.task_capacity),
             ..default
         }
     }

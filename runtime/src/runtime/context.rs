@@ -8,7 +8,6 @@ use std::cell::{Cell, RefCell};
 struct Context {
     handle: RefCell<Option<scheduler::Handle>>,
     in_runtime: Cell<bool>,
-    worker_index: Cell<Option<usize>>,
 }
 
 thread_local! {
@@ -16,9 +15,11 @@ thread_local! {
         Context {
             handle: RefCell::new(None),
             in_runtime: Cell::new(false),
-            worker_index: Cell::new(None),
         }
     };
+    /// The worker this thread is, `usize::MAX` for none. Its own thread-local without a
+    /// destructor, so reading it (telemetry does, on every poll) costs no initialisation check.
+    static WORKER_INDEX: Cell<usize> = const { Cell::new(usize::MAX) };
 }
 
 /// Makes `handle` current until the guard drops (then the previous one is restored).
@@ -58,12 +59,14 @@ pub(crate) fn io_handle() -> Option<crate::io::driver::IoHandle> {
 }
 
 /// The index of the worker thread this code runs on, if it runs on one.
+#[inline]
 pub(crate) fn worker_index() -> Option<usize> {
-    CONTEXT.try_with(|c| c.worker_index.get()).ok().flatten()
+    let i = WORKER_INDEX.with(Cell::get);
+    (i != usize::MAX).then_some(i)
 }
 
 pub(crate) fn set_worker_index(index: Option<usize>) {
-    let _ = CONTEXT.try_with(|c| c.worker_index.set(index));
+    WORKER_INDEX.with(|w| w.set(index.unwrap_or(usize::MAX)));
 }
 
 /// Marks this thread as driving a runtime. Panics if it already is: blocking inside the runtime

@@ -52,6 +52,11 @@ impl WorkerStats {
     }
 
     #[inline(always)]
+    pub(crate) fn sampled(&self) -> bool {
+        false
+    }
+
+    #[inline(always)]
     pub(crate) fn poll_started(&mut self) {}
 
     #[inline(always)]

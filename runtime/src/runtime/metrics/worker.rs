@@ -99,6 +99,12 @@ impl WorkerStats {
         }
     }
 
+    /// Whether the current poll is a sampled (timed) one.
+    #[inline]
+    pub(crate) fn sampled(&self) -> bool {
+        self.polls.is_multiple_of(POLL_SAMPLE)
+    }
+
     /// A poll starts: every `POLL_SAMPLE`-th one is timed.
     #[inline]
     pub(crate) fn poll_started(&mut self) {

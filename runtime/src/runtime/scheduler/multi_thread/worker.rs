@@ -103,7 +103,9 @@ impl Core {
     }
 
     fn schedule_local(&mut self, handle: &Handle, task: Notif, kind: Kind) {
-        if kind == Kind::Wake {
+        // Wake events come with the sampled polls only (one each per wake is too much for
+        // message-heavy workloads).
+        if kind == Kind::Wake && self.stats.sampled() {
             let by = (!self.in_driver).then(crate::task::try_id).flatten();
             handle
                 .tel
