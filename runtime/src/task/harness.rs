@@ -246,7 +246,12 @@ where
         }
     }
     if let Some(tel) = cell.core.scheduler.telemetry() {
-        tel.task_released(cell.header.tel_slot.swap(0, Relaxed));
+        // RUNNING makes us the only writer of the slot field: no read-modify-write needed.
+        let slot = cell.header.tel_slot.load(Relaxed);
+        if slot != 0 {
+            cell.header.tel_slot.store(0, Relaxed);
+            tel.task_released(slot);
+        }
     }
     let task = Task::<S>::from_raw(RawTask::from_raw(ptr));
     let released = cell.core.scheduler.release(&task);
