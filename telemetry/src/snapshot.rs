@@ -108,9 +108,18 @@ pub struct Snapshot {
     /// Events the rings overwrote before anyone could have read them from the oldest record
     /// (total pushed minus ring capacity, over all workers): a lower bound of what any reader lost.
     pub events_overwritten: u64,
+    /// The string table: entry `id - 1` is string `id` (task names, spawn locations; `None`
+    /// where unreadable). Events name locations by id only; see [`Snapshot::string`].
+    pub strings: Vec<Option<String>>,
 }
 
 impl Snapshot {
+    /// String `id` (1-based, as in task records and events), if it exists.
+    pub fn string(&self, id: u32) -> Option<&str> {
+        let i = usize::try_from(id).ok()?.checked_sub(1)?;
+        self.strings.get(i)?.as_deref()
+    }
+
     /// Polls over all workers.
     pub fn total_polls(&self) -> u64 {
         self.workers.iter().map(|w| w.counters.polls).sum()

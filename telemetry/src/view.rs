@@ -91,6 +91,7 @@ impl View {
             tasks,
             tasks_unreadable,
             events_overwritten,
+            strings,
         }
     }
 

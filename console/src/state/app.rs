@@ -118,6 +118,7 @@ impl App {
         let tasks = std::mem::take(&mut snapshot.tasks);
         self.lints = LintSummary::new(&snapshot, &tasks);
         learn_locations(&mut self.locations, &tasks);
+        learn_strings(&mut self.locations, &snapshot);
         if let Some(prev) = self.last_at {
             self.rates = rates(&self.current, &snapshot, at.saturating_duration_since(prev));
             let polls = self.rates.workers.iter().map(|w| w.polls.round() as u64);
@@ -213,6 +214,16 @@ impl App {
     }
 }
 
+/// Adds every string of the segment's table to `map`: events name spawn locations by id, and a
+/// task that completed is no longer in the task table to name its location.
+fn learn_strings(map: &mut HashMap<u32, String>, snapshot: &Snapshot) {
+    for (i, s) in snapshot.strings.iter().enumerate() {
+        if let Some(s) = s {
+            map.entry(i as u32 + 1).or_insert_with(|| s.clone());
+        }
+    }
+}
+
 /// Adds the spawn locations of `tasks` to `map` (a few distinct strings, many tasks).
 fn learn_locations(map: &mut HashMap<u32, String>, tasks: &[zokio_telemetry::TaskSnapshot]) {
     for t in tasks {
@@ -226,6 +237,21 @@ fn learn_locations(map: &mut HashMap<u32, String>, tasks: &[zokio_telemetry::Tas
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn locations_come_from_the_string_table_even_without_live_tasks() {
+        let mut app = App::default();
+        let snapshot = Snapshot {
+            strings: vec![Some("src/main.rs:3:5".into()), None],
+            ..Default::default()
+        };
+        app.ingest(snapshot, Instant::now());
+        assert_eq!(
+            app.locations.get(&1).map(String::as_str),
+            Some("src/main.rs:3:5")
+        );
+        assert!(!app.locations.contains_key(&2));
+    }
 
     #[test]
     fn views_cycle_both_ways() {
