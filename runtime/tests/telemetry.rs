@@ -487,3 +487,47 @@ fn lifecycle_events_name_the_tasks() {
     }
     assert!(events.iter().any(|e| e.data == EventData::Park));
 }
+
+/// A task whose poll returns `Pending` without leaving a waker anywhere can never run again:
+/// `lost_waker`, once, on that task only (a task waiting on a channel holds a waker).
+#[test]
+fn a_task_that_keeps_no_waker_is_linted_lost_waker() {
+    use zokio_telemetry::Lint;
+    if !zokio::runtime::metrics::ENABLED {
+        return;
+    }
+    let rt = runtime_with_table("lost", 64);
+    let (_keep, rx) = zokio::sync::oneshot::channel::<()>();
+    let waiting = rt.spawn(async move {
+        let _ = rx.await;
+    });
+    let lost = rt.spawn(std::future::pending::<()>());
+    let (waiting_id, lost_id) = (waiting.id().as_u64(), lost.id().as_u64());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let s = loop {
+        let s = snapshot_of("lost");
+        let polled = |id| {
+            s.tasks
+                .iter()
+                .any(|t| t.record.id == id && t.record.polls == 1)
+        };
+        if polled(waiting_id) && polled(lost_id) {
+            break s;
+        }
+        assert!(std::time::Instant::now() < deadline, "tasks not polled");
+    };
+    let lints = |id| {
+        let t = s.tasks.iter().find(|t| t.record.id == id).unwrap();
+        Lint::in_mask(t.record.lints).collect::<Vec<_>>()
+    };
+    assert_eq!(lints(lost_id), [Lint::LostWaker]);
+    assert_eq!(lints(waiting_id), []);
+    let total: u64 = s
+        .workers
+        .iter()
+        .map(|w| w.counters.lints[Lint::LostWaker.index()])
+        .sum();
+    assert_eq!(total, 1);
+    lost.abort();
+    waiting.abort();
+}

@@ -61,14 +61,27 @@ impl<'a> PollWatch<'a> {
         }
     }
 
-    /// The poll returned `Pending` (`notified`: it was woken meanwhile and runs again).
+    /// The poll returned `Pending` (`notified`: it was woken meanwhile and runs again;
+    /// `lost`: it left no waker anywhere, so nothing can wake it again).
     #[inline]
-    fn end(self, notified: bool) {
+    fn end(self, notified: bool, lost: bool) {
         if let Some(t) = self.tel {
             let ns = self.started.map(|s| s.elapsed().as_nanos() as u64);
             t.task_poll_ended(self.slot, self.task, self.worker, notified, ns);
+            if lost {
+                t.lost_waker(self.slot, self.task, self.worker);
+            }
         }
     }
+}
+
+/// Whether a task whose poll just returned `Pending` left no waker behind: not woken meanwhile,
+/// and no references but the owned list's, the poller's own and the `JoinHandle`'s (every waker
+/// and `AbortHandle` holds one). Nothing can then ever wake it: a lost waker. (A task an
+/// `AbortHandle` could still cancel is not counted.)
+fn no_waker_left(header: &Header) -> bool {
+    let s = header.state.load();
+    !s.is_notified() && s.ref_count() == 2 + usize::from(s.is_join_interested())
 }
 
 /// # Safety
@@ -116,10 +129,11 @@ where
         watch.completed(panicked);
         return true;
     }
+    let lost = watch.tel.is_some() && no_waker_left(&cell.header);
     let transition = cell.header.state.transition_to_idle();
     // Still under RUNNING's protection of the telemetry slot (the transition's effects on the
     // slot are ours until another poll starts, which needs this one's references).
-    watch.end(matches!(transition, TransitionToIdle::OkNotified));
+    watch.end(matches!(transition, TransitionToIdle::OkNotified), lost);
     match transition {
         TransitionToIdle::Ok { dealloc: last } => {
             if last {

@@ -393,6 +393,28 @@ impl Telemetry {
         }
     }
 
+    /// The poll of `task` (slot `slot`) on `worker` returned `Pending` leaving no waker: lints
+    /// it `lost_waker` (once per task: the bit stays set on its record).
+    pub(crate) fn lost_waker(&self, slot: u32, task: u64, worker: usize) {
+        if slot == 0 {
+            self.seg.worker(worker).lints[Lint::LostWaker.index()].add(1);
+            self.push(
+                worker,
+                task,
+                EventData::Lint {
+                    lint: Lint::LostWaker,
+                    value: 0,
+                },
+            );
+            return;
+        }
+        let i = slot as usize - 1;
+        let bit = 1u64 << (32 + Lint::LostWaker.index());
+        if self.seg.task(i).load(TaskField::Lints) & bit == 0 {
+            self.flag(i, task, worker, Lint::LostWaker, 0);
+        }
+    }
+
     /// Sets lint `lint` on task `task` (slot `i`), counts it on `worker` and reports it.
     fn flag(&self, i: usize, task: u64, worker: usize, lint: Lint, value: u64) {
         self.seg.worker(worker).lints[lint.index()].add(1);

@@ -93,6 +93,9 @@ impl Telemetry {
     pub(crate) fn task_released(&self, _slot: u32) {}
 
     #[inline(always)]
+    pub(crate) fn lost_waker(&self, _slot: u32, _task: u64, _worker: usize) {}
+
+    #[inline(always)]
     pub(crate) fn ev_complete(&self, _w: usize, _task: u64, _panicked: bool, _cancelled: bool) {}
 
     #[inline(always)]
