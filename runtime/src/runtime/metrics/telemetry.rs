@@ -592,6 +592,9 @@ impl Telemetry {
                 if running >= limit && s.flagged & bit == 0 {
                     s.flagged |= bit;
                     block.lints[lint.index()].add(1);
+                    // The poll may end between our look and this store; the bit then lands
+                    // on the worker's next poll (nanoseconds after a poll of 10 ms or more:
+                    // rare, and only the task the lint names can be wrong, never a count).
                     self.pending[w].fetch_or(bit, Relaxed);
                 }
             }
