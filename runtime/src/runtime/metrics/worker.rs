@@ -25,6 +25,11 @@ pub(crate) struct WorkerStats {
     stolen_from: Box<[u64]>,
     /// Bucket of the last timed poll; untimed polls are counted in it.
     last_bucket: usize,
+    /// Histogram buckets changed since the last publication (bit `i`: bucket `i`), besides
+    /// `last_bucket`, which changes with every poll: a publication stores only these.
+    hist_dirty: u32,
+    /// `stolen_from` changed since the last publication.
+    stolen_dirty: bool,
     /// Polls already added to `poll_hist`; the rest (`polls - recorded`) belong to
     /// `last_bucket` and are added lazily, so an untimed poll costs one increment.
     recorded: u64,
@@ -92,6 +97,8 @@ impl WorkerStats {
             poll_hist: [0; POLL_BUCKETS],
             stolen_from: vec![0; workers].into_boxed_slice(),
             last_bucket: 0,
+            hist_dirty: 0,
+            stolen_dirty: false,
             recorded: 0,
             poll_start: Instant::now(),
             stretch_start: Instant::now(),
@@ -127,6 +134,7 @@ impl WorkerStats {
     #[cold]
     fn timed_poll_ended(&mut self, ns: u64) {
         self.poll_hist[self.last_bucket] += self.polls - self.recorded;
+        self.hist_dirty |= 1 << self.last_bucket;
         self.recorded = self.polls;
         self.last_bucket = bucket_of(ns);
     }
@@ -175,6 +183,7 @@ impl WorkerStats {
         self.steal_operations += 1;
         self.tasks_stolen += count;
         self.stolen_from[victim] += count;
+        self.stolen_dirty = true;
     }
 
     /// Stores every counter into worker `index`'s block of the segment (Relaxed: each word is
@@ -195,12 +204,20 @@ impl WorkerStats {
         b.spurious_wakeups.store(self.spurious_wakeups);
         b.busy_ns.store(self.busy_ns);
         b.budget_forced_yields.store(self.budget_forced_yields);
-        for (i, dst) in b.poll_histogram.iter().enumerate() {
-            dst.store(self.histogram_entry(i));
+        // Only what changed: a worker that parks often publishes often (a store per bucket
+        // and per victim every time measured on park-heavy workloads).
+        let mut dirty = self.hist_dirty | 1 << self.last_bucket;
+        while dirty != 0 {
+            let i = dirty.trailing_zeros() as usize;
+            b.poll_histogram[i].store(self.histogram_entry(i));
+            dirty &= dirty - 1;
         }
-        let row = tel.seg().stolen_from(index);
-        for (dst, src) in row.iter().zip(self.stolen_from.iter()) {
-            dst.store(*src);
+        self.hist_dirty = 0;
+        if std::mem::take(&mut self.stolen_dirty) {
+            let row = tel.seg().stolen_from(index);
+            for (dst, src) in row.iter().zip(self.stolen_from.iter()) {
+                dst.store(*src);
+            }
         }
     }
 }
