@@ -72,8 +72,28 @@ pub fn open_failure(pid: u32, dir: &Path, e: Error) -> Failure {
             code::NOT_FOUND,
             format!("process {pid} is not a Zokio process: {e}"),
         ),
+        // A directory or file we may not read: say whose process it is, if not ours.
+        Error::Io(ref io) if io.kind() == std::io::ErrorKind::PermissionDenied => {
+            other_user(pid).unwrap_or_else(|| reading_failure(pid, e))
+        }
         e => reading_failure(pid, e),
     }
+}
+
+/// The refusal for a process of another user (when we are not root), if `pid` is one.
+fn other_user(pid: u32) -> Option<Failure> {
+    let meta = std::fs::metadata(format!("/proc/{pid}")).ok()?;
+    let me = euid();
+    (meta.uid() != me && me != 0).then(|| {
+        Failure::new(
+            code::PERMISSION,
+            format!(
+                "process {pid} ({}) belongs to uid {}: only that user (or root) can attach to it",
+                process_name(pid),
+                meta.uid()
+            ),
+        )
+    })
 }
 
 /// Why reading the segment of `pid` failed with `e`, after attaching or while opening.
@@ -91,20 +111,13 @@ pub fn reading_failure(pid: u32, e: Error) -> Failure {
 
 /// No segment for `pid`: no such process, another user's, or not a Zokio process.
 fn no_segment(pid: u32, dir: &Path) -> Failure {
-    let Ok(meta) = std::fs::metadata(format!("/proc/{pid}")) else {
+    if std::fs::metadata(format!("/proc/{pid}")).is_err() {
         return Failure::new(code::NOT_FOUND, format!("no process with pid {pid}"));
-    };
-    let name = process_name(pid);
-    let me = euid();
-    if meta.uid() != me && me != 0 {
-        return Failure::new(
-            code::PERMISSION,
-            format!(
-                "process {pid} ({name}) belongs to uid {}: only that user (or root) can attach to it",
-                meta.uid()
-            ),
-        );
     }
+    if let Some(refused) = other_user(pid) {
+        return refused;
+    }
+    let name = process_name(pid);
     Failure::new(
         code::NOT_FOUND,
         format!(

@@ -75,6 +75,45 @@ fn no_such_pid_says_so_and_exits_3() {
     assert_eq!(code, 3);
 }
 
+/// A process of another user is refused before anything is read (exit 4). Needs to switch
+/// users: runs only as root with `setpriv`, attaching as uid 65534 to a process of root's
+/// (skipped with a reason otherwise, and failing instead under `ZOKIO_REQUIRE_E2E=1`).
+#[test]
+fn another_users_process_is_refused_with_exit_4() {
+    // SAFETY: `geteuid` has no preconditions and cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
+    let setpriv = Path::new("/usr/bin/setpriv").exists();
+    if !(root && setpriv) {
+        let why = "needs root and /usr/bin/setpriv to run the console as another user";
+        assert!(std::env::var_os("ZOKIO_REQUIRE_E2E").is_none(), "{why}");
+        eprintln!("skipping another_users_process_is_refused_with_exit_4: {why}");
+        return;
+    }
+    // A copy of the console that uid 65534 may execute (the build directory may not be open
+    // to it).
+    let dir = TempDir::new("cli-otheruser");
+    let bin = std::env::temp_dir().join(format!("zokio-console-{}", std::process::id()));
+    std::fs::copy(env!("CARGO_BIN_EXE_zokio-console"), &bin).expect("copy the console");
+    let mut sleep = Command::new("sleep").arg("30").spawn().expect("sleep runs");
+    let pid = sleep.id().to_string();
+    let out = Command::new("/usr/bin/setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&bin)
+        .args(["attach", &pid, "--once", "--json"])
+        .env("ZOKIO_TELEMETRY_DIR", dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .expect("setpriv runs");
+    let _ = sleep.kill();
+    let _ = sleep.wait();
+    let _ = std::fs::remove_file(&bin);
+    let (err, code) = failure(&out);
+    let expected =
+        format!("zokio-console: process {pid} (sleep) belongs to uid 0: only that user (or root) can attach to it\n");
+    assert_eq!(err, expected);
+    assert_eq!(code, 4);
+}
+
 #[test]
 fn a_process_without_a_segment_is_not_a_zokio_process() {
     let dir = TempDir::new("cli-notzokio");
