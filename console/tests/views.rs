@@ -101,6 +101,9 @@ fn tasks_view_lists_tasks_and_details_the_selected_one() {
         "{text}"
     );
     assert!(line_with(&text, "spinner").contains(SPINNER_AT));
+    // Columns: id name state worker polls busy in-state idle last-poll ...
+    assert_eq!(spinner[6], "1.20s", "in its state for 1.2 s: {text}");
+    assert_eq!(cells(line_with(&text, "http-server"))[6], "-", "{text}");
     // The first row (task 1) is selected: its details and its worker's histogram.
     assert!(text.contains("task 1  http-server"), "{text}");
     assert!(

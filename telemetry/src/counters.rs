@@ -112,6 +112,10 @@ counter_block! {
         task_table_overflows,
         /// Strings (task names, spawn locations) that found the string table full.
         string_table_overflows,
+        /// The runtime's clock now (ns since it started, the clock of event timestamps and task
+        /// `state_since_ns`), advanced by its monitor every 10 ms: how old an event is, how long
+        /// a task has been in its state.
+        clock_ns,
     }
     arrays {}
 }

@@ -23,9 +23,9 @@ pub enum SortKey {
     Polls,
     /// Time polled.
     Busy,
-    /// Time waiting in a queue.
-    Scheduled,
-    /// Time waiting to be woken.
+    /// How long it has been in its current state (the oldest first when descending).
+    InState,
+    /// Time between polls.
     Idle,
     /// Last poll's duration.
     LastPoll,
@@ -43,7 +43,7 @@ impl SortKey {
         SortKey::State,
         SortKey::Polls,
         SortKey::Busy,
-        SortKey::Scheduled,
+        SortKey::InState,
         SortKey::Idle,
         SortKey::LastPoll,
         SortKey::Lints,
@@ -64,7 +64,7 @@ impl SortKey {
             SortKey::State => "state",
             SortKey::Polls => "polls",
             SortKey::Busy => "busy",
-            SortKey::Scheduled => "sched",
+            SortKey::InState => "in state",
             SortKey::Idle => "idle",
             SortKey::LastPoll => "last poll",
             SortKey::Lints => "lints",
@@ -90,7 +90,8 @@ pub fn compare(a: &TaskSnapshot, b: &TaskSnapshot, key: SortKey) -> Ordering {
         SortKey::State => state_rank(x.state).cmp(&state_rank(y.state)),
         SortKey::Polls => x.polls.cmp(&y.polls),
         SortKey::Busy => x.busy_ns.cmp(&y.busy_ns),
-        SortKey::Scheduled => x.scheduled_ns.cmp(&y.scheduled_ns),
+        // Longer in its state = entered it earlier (all tasks share the runtime's clock).
+        SortKey::InState => y.state_since_ns.cmp(&x.state_since_ns),
         SortKey::Idle => x.idle_ns.cmp(&y.idle_ns),
         SortKey::LastPoll => x.last_poll_duration_ns.cmp(&y.last_poll_duration_ns),
         SortKey::Lints => x.lints.count_ones().cmp(&y.lints.count_ones()),

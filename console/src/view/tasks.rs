@@ -23,7 +23,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let [fields, histogram] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(detail);
     if let Some(t) = app.tasks.selected_task() {
-        frame.render_widget(detail_fields(t), fields);
+        frame.render_widget(detail_fields(t, app.current.runtime.clock_ns), fields);
         frame.render_widget(worker_histogram(app, t), histogram);
     } else {
         frame.render_widget(
@@ -45,7 +45,7 @@ fn draw_table(frame: &mut Frame, area: Rect, app: &App) {
     let rows = (first..(first + height).min(t.shown_len()))
         .filter_map(|i| t.shown(i).map(|task| (i, task)))
         .map(|(i, task)| {
-            let row = task_row(task);
+            let row = task_row(task, app.current.runtime.clock_ns);
             if i == t.selected() {
                 row.style(Style::new().fg(Color::Black).bg(Color::Cyan))
             } else {
@@ -82,7 +82,7 @@ const COLUMNS: [&str; 11] = [
     "worker",
     "polls",
     "busy",
-    "sched",
+    "in state",
     "idle",
     "last poll",
     "lints",
@@ -117,7 +117,17 @@ fn widths() -> [Constraint; 11] {
     ]
 }
 
-fn task_row(t: &TaskSnapshot) -> Row<'static> {
+/// How long a task has been in its state, by the runtime's clock `now` ("-" before its first
+/// change of state).
+fn in_state(r: &zokio_telemetry::TaskRecord, now: u64) -> String {
+    if r.state_since_ns == 0 || now == 0 {
+        "-".into()
+    } else {
+        fmt::ns(now.saturating_sub(r.state_since_ns))
+    }
+}
+
+fn task_row(t: &TaskSnapshot, now: u64) -> Row<'static> {
     let r = &t.record;
     Row::new(vec![
         r.id.to_string(),
@@ -126,7 +136,7 @@ fn task_row(t: &TaskSnapshot) -> Row<'static> {
         t.worker.map_or("-".into(), |w| w.to_string()),
         fmt::count(r.polls),
         fmt::ns(r.busy_ns),
-        fmt::ns(r.scheduled_ns),
+        in_state(r, now),
         fmt::ns(r.idle_ns),
         fmt::ns(r.last_poll_duration_ns),
         lints::names(r.lints),
@@ -148,7 +158,7 @@ fn pane(title: &str) -> Block<'static> {
     Block::new().borders(Borders::ALL).title(title.to_owned())
 }
 
-fn detail_fields(t: &TaskSnapshot) -> Paragraph<'static> {
+fn detail_fields(t: &TaskSnapshot, now: u64) -> Paragraph<'static> {
     let r = &t.record;
     let mut lines = vec![
         format!(
@@ -173,8 +183,8 @@ fn detail_fields(t: &TaskSnapshot) -> Paragraph<'static> {
             fmt::ns(r.last_poll_duration_ns)
         ),
         format!(
-            "scheduled {}  idle {}",
-            fmt::ns(r.scheduled_ns),
+            "in this state {}  idle between polls {}",
+            in_state(r, now),
             fmt::ns(r.idle_ns)
         ),
         format!("wakes {}  self-wakes {}", r.wakes, r.self_wakes),

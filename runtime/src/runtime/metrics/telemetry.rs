@@ -566,6 +566,7 @@ impl Telemetry {
     fn monitor_tick(&self, seen: &mut [Seen]) {
         let now = self.now_ns();
         self.coarse_now.fetch_max(now, Relaxed);
+        self.seg.runtime().clock_ns.store(now);
         for (w, s) in seen.iter_mut().enumerate() {
             let block = self.seg.worker(w);
             let seq = block.poll_seq.load();
