@@ -608,11 +608,6 @@ impl Telemetry {
             self.seg.tasks().release(slot as usize - 1);
         }
     }
-
-    /// The published file, if any (readers find the runtime there).
-    pub(crate) fn path(&self) -> Option<&std::path::Path> {
-        self.seg.is_published().then(|| self.seg.path())
-    }
 }
 
 /// What the monitor remembers of a worker's current poll.

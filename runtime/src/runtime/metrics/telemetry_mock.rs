@@ -122,8 +122,4 @@ impl Telemetry {
     pub(crate) fn start_monitor(self: &Arc<Self>) -> io::Result<()> {
         Ok(())
     }
-
-    pub(crate) fn path(&self) -> Option<&std::path::Path> {
-        None
-    }
 }

@@ -127,9 +127,4 @@ impl Rings {
         }
         Some(sum)
     }
-
-    /// Operations in flight, over every ring.
-    pub(crate) fn in_flight(&self) -> usize {
-        self.rings.iter().map(|r| r.in_flight()).sum()
-    }
 }
