@@ -116,6 +116,13 @@ counter_block! {
         /// `state_since_ns`), advanced by its monitor every 10 ms: how old an event is, how long
         /// a task has been in its state.
         clock_ns,
+        /// Tasks whose poll panicked (ABI 1.1).
+        tasks_panicked,
+        /// Tasks cancelled (aborted, or dropped at shutdown) before they completed (ABI 1.1).
+        tasks_cancelled,
+        /// Of those, the ones cancelled by a worker about to poll them (counted in the
+        /// worker's `completed`; the others were never counted there) (ABI 1.1).
+        tasks_cancelled_in_poll,
     }
     arrays {}
 }

@@ -112,6 +112,14 @@ impl Reader {
         Ok(self.view.snapshot(self.map.words()))
     }
 
+    /// Everything but the task table (left empty): the counters, pools, I/O and strings, for
+    /// readers that scrape often and need no per-task data (the task table is the bulk of a
+    /// segment: 128 bytes per slot).
+    pub fn counters(&self) -> Result<Snapshot> {
+        self.check_file()?;
+        Ok(self.view.read(self.map.words(), false))
+    }
+
     /// The events of `worker`'s ring from `cursor` on; advances the cursor.
     pub fn events(&self, worker: usize, cursor: &mut EventCursor) -> Result<EventBatch> {
         self.check_file()?;

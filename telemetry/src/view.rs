@@ -65,6 +65,11 @@ impl View {
 
     /// Everything in the segment.
     pub(crate) fn snapshot<W: Words + ?Sized>(&self, words: &W) -> Snapshot {
+        self.read(words, true)
+    }
+
+    /// Everything in the segment, with the task table left out when `tasks` is false.
+    pub(crate) fn read<W: Words + ?Sized>(&self, words: &W, tasks: bool) -> Snapshot {
         let l = &self.layout;
         let strings = strings::read_all(
             words,
@@ -72,7 +77,11 @@ impl View {
             l.config.string_capacity,
             l.config.string_bytes,
         );
-        let (tasks, tasks_unreadable) = self.tasks(words, &strings);
+        let (tasks, tasks_unreadable) = if tasks {
+            self.tasks(words, &strings)
+        } else {
+            (Vec::new(), 0)
+        };
         let workers = self.workers(words);
         let events_overwritten = workers
             .iter()

@@ -31,6 +31,7 @@ pub struct Builder {
     on_thread_start: Option<Callback>,
     on_thread_stop: Option<Callback>,
     service_name: Option<String>,
+    publish_telemetry: bool,
     task_table_capacity: Option<usize>,
     io: Selection,
 }
@@ -68,6 +69,7 @@ impl Builder {
             on_thread_start: None,
             on_thread_stop: None,
             service_name: None,
+            publish_telemetry: true,
             task_table_capacity: None,
             io: Selection::default(),
         }
@@ -190,6 +192,15 @@ impl Builder {
         self
     }
 
+    /// Whether the runtime publishes its telemetry segment for `zokio-console` and
+    /// `zokio-exporter` (default: yes, unless `ZOKIO_TELEMETRY=off`). `false` keeps the counters
+    /// in private memory, readable only through [`Handle::metrics`](crate::runtime::Handle::metrics):
+    /// for a runtime that is part of the tooling (the exporter's own), not of the service.
+    pub fn publish_telemetry(&mut self, publish: bool) -> &mut Self {
+        self.publish_telemetry = publish;
+        self
+    }
+
     /// Builds the runtime and starts its threads.
     pub fn build(&mut self) -> io::Result<Runtime> {
         let config = Arc::new(self.config()?);
@@ -231,6 +242,7 @@ impl Builder {
                     v.trim().parse().ok()
                 })
                 .unwrap_or(default.task_capacity),
+            publish: self.publish_telemetry,
             ..default
         }
     }

@@ -105,7 +105,7 @@ where
         TransitionToRunning::Success => {}
         TransitionToRunning::Cancelled => {
             // SAFETY: we hold RUNNING.
-            unsafe { cancel_and_complete::<F, S>(ptr, 1) };
+            unsafe { cancel_and_complete::<F, S>(ptr, 1, true) };
             return true;
         }
         TransitionToRunning::Failed { dealloc: last } => {
@@ -151,7 +151,7 @@ where
         }
         TransitionToIdle::Cancelled => {
             // SAFETY: we still hold RUNNING.
-            unsafe { cancel_and_complete::<F, S>(ptr, 1) };
+            unsafe { cancel_and_complete::<F, S>(ptr, 1, true) };
             true
         }
     }
@@ -204,11 +204,12 @@ unsafe fn drop_stage<F: Future, S>(cell: &Cell<F, S>) {
     }));
 }
 
-/// Drops the future and completes with a cancellation error.
+/// Drops the future and completes with a cancellation error (`in_poll`: in place of a poll, so
+/// the worker counts it as completed).
 ///
 /// # Safety
 /// The caller holds `RUNNING` and `refs` references that `complete` releases.
-unsafe fn cancel_and_complete<F, S>(ptr: NonNull<Header>, refs: usize)
+unsafe fn cancel_and_complete<F, S>(ptr: NonNull<Header>, refs: usize, in_poll: bool)
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
@@ -217,7 +218,7 @@ where
     // SAFETY: the caller's contract.
     let cell = unsafe { cell::<F, S>(ptr) };
     if let Some(tel) = cell.core.scheduler.telemetry() {
-        tel.ev_cancelled(cell.header.id.as_u64());
+        tel.ev_cancelled(cell.header.id.as_u64(), in_poll);
     }
     // SAFETY: RUNNING grants the stage.
     unsafe { drop_stage(cell) };
@@ -409,7 +410,7 @@ where
     let cell = unsafe { cell::<F, S>(ptr) };
     if cell.header.state.transition_to_shutdown() {
         // SAFETY: we claimed RUNNING; `complete` releases the owned-list reference.
-        unsafe { cancel_and_complete::<F, S>(ptr, 1) };
+        unsafe { cancel_and_complete::<F, S>(ptr, 1, false) };
     } else {
         RawTask::from_raw(ptr).drop_reference();
     }

@@ -48,6 +48,9 @@ pub(crate) struct TelemetryConfig {
     pub(crate) task_capacity: usize,
     /// Events per worker ring (a power of two).
     pub(crate) ring_capacity: usize,
+    /// Whether the segment is published for readers (else private memory, seen only through
+    /// `Handle::metrics()`).
+    pub(crate) publish: bool,
 }
 
 impl Default for TelemetryConfig {
@@ -56,6 +59,7 @@ impl Default for TelemetryConfig {
             service_name: String::new(),
             task_capacity: 16_384,
             ring_capacity: 4096,
+            publish: true,
         }
     }
 }
@@ -109,7 +113,11 @@ impl Telemetry {
         seg_config.ring_capacity = config.ring_capacity;
         seg_config.pool_slots = workers + 16;
         let identity = Identity::for_this_process(&config.service_name)?;
-        let seg = match Segment::create(&seg_config, &identity) {
+        let created = match config.publish {
+            true => Segment::create(&seg_config, &identity),
+            false => Ok(None),
+        };
+        let seg = match created {
             Ok(Some(seg)) => seg,
             Ok(None) => Segment::private(&seg_config, &identity)?,
             Err(e) => {
@@ -459,6 +467,10 @@ impl Telemetry {
     /// Event: `task` completed on `worker` (`panicked`: its poll panicked; `cancelled`).
     #[inline]
     pub(crate) fn ev_complete(&self, worker: usize, task: u64, panicked: bool, cancelled: bool) {
+        if panicked {
+            // Rare: one shared add per panic.
+            self.seg().runtime().tasks_panicked.add(1);
+        }
         let outcome = match (panicked, cancelled) {
             (true, _) => Outcome::Panicked,
             (_, true) => Outcome::Cancelled,
@@ -474,9 +486,15 @@ impl Telemetry {
         self.push(worker, task, EventData::Wake { by });
     }
 
-    /// Event (on this thread's worker, if it is one): `task` was cancelled.
+    /// Event (on this thread's worker, if it is one): `task` was cancelled; `in_poll`: by a
+    /// worker about to poll it (which counts it as completed), else by an abort or shutdown.
     #[inline]
-    pub(crate) fn ev_cancelled(&self, task: u64) {
+    pub(crate) fn ev_cancelled(&self, task: u64, in_poll: bool) {
+        let rt = self.seg().runtime();
+        rt.tasks_cancelled.add(1);
+        if in_poll {
+            rt.tasks_cancelled_in_poll.add(1);
+        }
         let outcome = Outcome::Cancelled;
         self.event(task, EventData::Complete { outcome });
     }

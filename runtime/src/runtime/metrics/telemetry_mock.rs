@@ -10,6 +10,7 @@ pub(crate) struct TelemetryConfig {
     pub(crate) service_name: String,
     pub(crate) task_capacity: usize,
     pub(crate) ring_capacity: usize,
+    pub(crate) publish: bool,
 }
 
 /// The runtime-wide gauges (ignored).
@@ -117,7 +118,7 @@ impl Telemetry {
     pub(crate) fn ev_timer(&self, _late_ns: u64) {}
 
     #[inline(always)]
-    pub(crate) fn ev_cancelled(&self, _task: u64) {}
+    pub(crate) fn ev_cancelled(&self, _task: u64, _in_poll: bool) {}
 
     pub(crate) fn start_monitor(self: &Arc<Self>) -> io::Result<()> {
         Ok(())
