@@ -64,8 +64,9 @@ use zokio::time::{interval, sleep, timeout, Instant, MissedTickBehavior};
 type BoxError = Box<dyn Error + Send + Sync>;
 
 const USAGE: &str = "usage: demo_service [--listen ADDR] [--workers N] [--clients N] \
-[--rps-per-client N] [--duration SECS] [--self-test] [--quiet]
+[--rps-per-client N] [--duration SECS] [--metrics ADDR] [--self-test] [--quiet]
   --listen ADDR         address to serve on (default 127.0.0.1:0, a free port)
+  --metrics ADDR        also serve Prometheus metrics on http://ADDR/metrics (zokio-exporter)
   --workers N           worker threads (default: available parallelism, at least 2)
   --clients N           load-generating clients (default 8)
   --rps-per-client N    requests per second each client makes at most (default 20)
@@ -95,6 +96,7 @@ struct Config {
     clients: usize,
     rps_per_client: u64,
     duration: Option<Duration>,
+    metrics: Option<SocketAddr>,
     self_test: bool,
     quiet: bool,
 }
@@ -135,11 +137,26 @@ fn run_runtime(cfg: Config) -> Result<(Arc<Stats>, RuntimeMetrics), BoxError> {
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
     let handle = rt.handle().clone();
+    // The endpoint serves from a thread and runtime of its own: scrapes never wait for, or
+    // run on, the workers they observe.
+    let endpoint = match cfg.metrics {
+        Some(addr) => Some(
+            zokio_exporter::serve(addr)
+                .map_err(|e| format!("cannot serve metrics on {addr}: {e}"))?,
+        ),
+        None => None,
+    };
+    if let Some(e) = &endpoint {
+        println!("demo_service: metrics on http://{}/metrics", e.local_addr());
+    }
     let stats = rt.block_on(async { joined(named("main", run(cfg)).await)? })?;
     // A worker publishes its counters when it parks or every millisecond between tasks, so
     // one that has not parked since a long poll still shows older numbers; every worker
     // publishes as it exits, so the counters read after shutdown are complete.
     rt.shutdown_timeout(GRACE);
+    if let Some(e) = endpoint {
+        e.shutdown();
+    }
     Ok((stats, handle.metrics()))
 }
 
@@ -165,6 +182,7 @@ fn parse_args(args: Vec<String>) -> Result<Option<Config>, String> {
         clients: 8,
         rps_per_client: 20,
         duration: None,
+        metrics: None,
         self_test: false,
         quiet: false,
     };
@@ -180,6 +198,7 @@ fn parse_args(args: Vec<String>) -> Result<Option<Config>, String> {
             "--clients" => cfg.clients = number(&flag, &value()?, 0, 10_000)? as usize,
             "--rps-per-client" => cfg.rps_per_client = number(&flag, &value()?, 1, 10_000)?,
             "--duration" => cfg.duration = Some(seconds(&flag, &value()?)?),
+            "--metrics" => cfg.metrics = Some(address(&flag, &value()?)?),
             opt if opt.starts_with('-') => return Err(format!("unknown option {opt:?}")),
             arg => return Err(format!("unexpected argument {arg:?}")),
         }
@@ -439,11 +458,25 @@ async fn respond(
         (&Method::GET, "/") => (StatusCode::OK, "hello from zokio\n".to_string()),
         (&Method::GET, "/work") => (StatusCode::OK, work(&shared, seed).await),
         (&Method::GET, "/slow") => (StatusCode::OK, slow(&shared.stats, seed).await),
+        (&Method::GET, "/stats") => (StatusCode::OK, stats_json(&shared.stats)),
         _ => (StatusCode::NOT_FOUND, "not found\n".to_string()),
     };
     let mut res = Response::new(Full::new(Bytes::from(body)));
     *res.status_mut() = status;
     Ok(res)
+}
+
+/// The service's own counts and the runtime's task count (from `Handle::metrics()`, not from
+/// telemetry readers), as JSON: what the exporter's end-to-end test compares Prometheus with.
+fn stats_json(stats: &Stats) -> String {
+    let m = Handle::current().metrics();
+    format!(
+        "{{\"tasks_spawned\":{},\"tasks_completed\":{},\"requests_answered\":{},\"pid\":{}}}\n",
+        m.total_spawned(),
+        m.total_completed(),
+        stats.answered.load(Relaxed),
+        std::process::id()
+    )
 }
 
 /// Some hashing, then a round trip to the actor.

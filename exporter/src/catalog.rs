@@ -244,11 +244,23 @@ mod tests {
 
     #[test]
     fn ids_match_positions() {
-        assert_eq!(FAMILIES[id::WORKER_STOLEN_FROM].name, "zokio_worker_stolen_from_total");
-        assert_eq!(FAMILIES[id::TASK_COMPLETED].name, "zokio_task_completed_total");
-        assert_eq!(FAMILIES[id::IO_DURATION].name, "zokio_io_operation_duration_seconds");
+        assert_eq!(
+            FAMILIES[id::WORKER_STOLEN_FROM].name,
+            "zokio_worker_stolen_from_total"
+        );
+        assert_eq!(
+            FAMILIES[id::TASK_COMPLETED].name,
+            "zokio_task_completed_total"
+        );
+        assert_eq!(
+            FAMILIES[id::IO_DURATION].name,
+            "zokio_io_operation_duration_seconds"
+        );
         assert_eq!(FAMILIES[id::LINTS].name, "zokio_lint_triggered_total");
-        assert_eq!(FAMILIES[id::EXPORTER_OTLP_DROPPED].name, "zokio_exporter_otlp_dropped_batches_total");
+        assert_eq!(
+            FAMILIES[id::EXPORTER_OTLP_DROPPED].name,
+            "zokio_exporter_otlp_dropped_batches_total"
+        );
         assert_eq!(FAMILIES.len(), id::EXPORTER_OTLP_DROPPED + 1);
     }
 
@@ -257,7 +269,12 @@ mod tests {
         for f in FAMILIES {
             assert!(f.name.starts_with("zokio_"), "{}", f.name);
             let total = f.name.ends_with("_total");
-            assert_eq!(total, f.kind == Kind::Counter, "{}: _total on counters only", f.name);
+            assert_eq!(
+                total,
+                f.kind == Kind::Counter,
+                "{}: _total on counters only",
+                f.name
+            );
             for bad in ["_count", "_sum", "_bucket"] {
                 assert!(!f.name.ends_with(bad), "{}", f.name);
             }

@@ -36,7 +36,11 @@ impl ZokioCollector {
                     Scope::Runtime => &TARGET_LABELS[..],
                     Scope::Exporter => &[],
                 };
-                let labels = target.iter().chain(f.labels).map(|l| l.to_string()).collect();
+                let labels = target
+                    .iter()
+                    .chain(f.labels)
+                    .map(|l| l.to_string())
+                    .collect();
                 Desc::new(f.name.into(), f.help.into(), labels, Default::default()).ok()
             })
             .collect();

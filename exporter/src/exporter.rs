@@ -81,8 +81,16 @@ impl Exporter {
             ("retry", &s.otlp_retries),
             ("dropped", &s.otlp_dropped),
         ] {
-            let l = [LabelValue::Static(result), LabelValue::None, LabelValue::None];
-            set.add_own(id::EXPORTER_OTLP_EXPORTS, l, Value::Int(counter.load(Relaxed)));
+            let l = [
+                LabelValue::Static(result),
+                LabelValue::None,
+                LabelValue::None,
+            ];
+            set.add_own(
+                id::EXPORTER_OTLP_EXPORTS,
+                l,
+                Value::Int(counter.load(Relaxed)),
+            );
         }
         let dropped = Value::Int(s.otlp_dropped.load(Relaxed));
         set.add_own(id::EXPORTER_OTLP_DROPPED, none(), dropped);

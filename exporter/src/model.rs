@@ -77,7 +77,14 @@ impl Histogram {
         let sum_ns: f64 = buckets
             .iter()
             .enumerate()
-            .map(|(i, &n)| n as f64 * if i == 0 { 1.0 } else { 1.5 * (1u64 << i) as f64 })
+            .map(|(i, &n)| {
+                n as f64
+                    * if i == 0 {
+                        1.0
+                    } else {
+                        1.5 * (1u64 << i) as f64
+                    }
+            })
             .sum();
         Histogram {
             bounds_log2,
@@ -325,7 +332,11 @@ impl Builder<'_> {
             } else {
                 0
             };
-            self.push(id::WORKER_CURRENT_POLL, l.clone(), Value::Float(running as f64 / 1e9));
+            self.push(
+                id::WORKER_CURRENT_POLL,
+                l.clone(),
+                Value::Float(running as f64 / 1e9),
+            );
             self.stolen_from(&l[0], &w.stolen_from);
         }
     }
@@ -343,7 +354,10 @@ impl Builder<'_> {
             s.workers.iter().map(|w| f(&w.counters)).sum()
         };
         self.int(id::TASK_ACTIVE, r.active_tasks);
-        self.int(id::TASK_SPAWNED, r.spawned_remote + sum(|c| c.spawned_local));
+        self.int(
+            id::TASK_SPAWNED,
+            r.spawned_remote + sum(|c| c.spawned_local),
+        );
         let polled_completions = sum(|c| c.completed);
         let ok = polled_completions
             .saturating_sub(r.tasks_panicked)
@@ -363,9 +377,17 @@ impl Builder<'_> {
             }
         }
         let h = Histogram::from_log2(&buckets, POLL_BUCKETS_LOG2);
-        self.push(id::TASK_POLL_DURATION, [NONE, NONE, NONE], Value::Histogram(h));
+        self.push(
+            id::TASK_POLL_DURATION,
+            [NONE, NONE, NONE],
+            Value::Histogram(h),
+        );
         for lint in Lint::ALL {
-            let n = s.workers.iter().map(|w| w.counters.lints[lint.index()]).sum();
+            let n = s
+                .workers
+                .iter()
+                .map(|w| w.counters.lints[lint.index()])
+                .sum();
             let l = [LabelValue::Static(lint.as_str()), NONE, NONE];
             self.push(id::LINTS, l, Value::Int(n));
         }
@@ -374,7 +396,10 @@ impl Builder<'_> {
     fn pools(&mut self, s: &Snapshot) {
         for p in &s.pools {
             let label = if p.index < self.set.limits().pools {
-                let name = p.name.clone().unwrap_or_else(|| format!("pool-{}", p.index));
+                let name = p
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| format!("pool-{}", p.index));
                 LabelValue::Text(Arc::from(name))
             } else {
                 self.set.folded += 1;

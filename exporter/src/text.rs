@@ -39,7 +39,11 @@ fn target_prefix(t: &Target) -> String {
     s.push_str(TARGET_LABELS[0]);
     s.push_str("=\"");
     escape_label(&t.service, &mut s);
-    let _ = write!(s, "\",{}=\"{}\",{}=\"{}\"", TARGET_LABELS[1], t.pid, TARGET_LABELS[2], t.runtime);
+    let _ = write!(
+        s,
+        "\",{}=\"{}\",{}=\"{}\"",
+        TARGET_LABELS[1], t.pid, TARGET_LABELS[2], t.runtime
+    );
     s
 }
 
