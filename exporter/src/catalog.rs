@@ -138,7 +138,7 @@ pub mod id {
 /// Every family, indexed by the constants in [`id`].
 pub const FAMILIES: &[Family] = &[
     family!("zokio_build_info", Gauge, ["version", "io_backend", "abi"], "zokio.build.info", "1", Runtime,
-        "Always 1: the zokio-telemetry version that exported the runtime, its I/O backend and the segment's ABI version."),
+        "Always 1: the version of the exporter that read the runtime, the runtime's I/O backend and its telemetry segment's ABI version."),
     family!("zokio_workers", Gauge, [], "zokio.workers", "{thread}", Runtime,
         "Worker threads of the runtime."),
     family!("zokio_worker_polls_total", Counter, ["worker"], "zokio.worker.polls", "{poll}", Runtime,

@@ -3,7 +3,7 @@
 use crate::catalog::id;
 use crate::model::{LabelValue, Limits, MetricSet, Value};
 use crate::targets::Targets;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 
 /// The exporter's own counters, shared with the OTLP pusher.
@@ -28,6 +28,8 @@ pub struct Exporter {
     targets: Arc<Mutex<Targets>>,
     limits: Limits,
     stats: Arc<Stats>,
+    /// The length of the last text rendered: the next one reserves as much at once.
+    last_len: Arc<AtomicUsize>,
 }
 
 impl Exporter {
@@ -37,6 +39,7 @@ impl Exporter {
             targets: Arc::new(Mutex::new(targets)),
             limits: Limits::default(),
             stats: Arc::new(Stats::default()),
+            last_len: Arc::new(AtomicUsize::new(16 * 1024)),
         }
     }
 
@@ -100,8 +103,9 @@ impl Exporter {
     /// Every series now, in the Prometheus text format.
     pub fn render(&self) -> String {
         let set = self.collect();
-        let mut out = String::with_capacity(64 * 1024);
+        let mut out = String::with_capacity(self.last_len.load(Relaxed) + 4096);
         crate::text::render(&set, &mut out);
+        self.last_len.store(out.len(), Relaxed);
         out
     }
 }

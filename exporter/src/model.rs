@@ -342,6 +342,7 @@ impl Builder<'_> {
     }
 
     fn stolen_from(&mut self, thief: &LabelValue, row: &[u64]) {
+        self.set.families[id::WORKER_STOLEN_FROM].reserve(row.len());
         for (victim, &n) in row.iter().enumerate().filter(|(_, &n)| n > 0) {
             let l = [thief.clone(), self.worker_label(victim), NONE];
             self.push(id::WORKER_STOLEN_FROM, l, Value::Int(n));

@@ -1,0 +1,250 @@
+//! The in-process `/metrics` endpoint and the `prometheus` crate collector, over real runtimes
+//! of this test process: values equal the work done, the endpoint answers while every worker is
+//! blocked, and both paths publish the same series.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+use zokio::runtime::{Builder, Runtime};
+use zokio_exporter::model::Value;
+use zokio_exporter::Exporter;
+
+/// `GET path` over HTTP/1.1; the status code and body.
+fn get(addr: SocketAddr, path: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).expect("connect to the endpoint");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).expect("read the response");
+    let (head, body) = raw.split_once("\r\n\r\n").expect("a complete response");
+    let status = head.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap();
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(body)
+    } else {
+        body.to_string()
+    };
+    (status, body)
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    loop {
+        let (size, rest) = body.split_once("\r\n").expect("a chunk size");
+        let n = usize::from_str_radix(size.trim(), 16).expect("hex chunk size");
+        if n == 0 {
+            return out;
+        }
+        out.push_str(&rest[..n]);
+        body = &rest[n + 2..];
+    }
+}
+
+/// The value of the sample of `name` whose labels include `service="service"` and every one of
+/// `labels` (`key="value"` strings), from a text exposition.
+fn sample(text: &str, name: &str, service: &str, labels: &[&str]) -> Option<f64> {
+    let service = format!("service=\"{service}\"");
+    text.lines()
+        .filter(|l| l.starts_with(&format!("{name}{{")))
+        .find(|l| l.contains(&service) && labels.iter().all(|want| l.contains(want)))
+        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+}
+
+fn runtime(service: &str, workers: usize) -> Runtime {
+    Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .service_name(service)
+        .build()
+        .unwrap()
+}
+
+fn telemetry_on() -> bool {
+    if !zokio::runtime::metrics::ENABLED {
+        println!("skipped: telemetry is compiled out");
+        return false;
+    }
+    true
+}
+
+/// Waits until `cond` holds, failing the test after 10 s.
+fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn metrics_equal_the_work_done() {
+    if !telemetry_on() {
+        return;
+    }
+    let rt = runtime("exporter-counts", 2);
+    const N: u64 = 1_000;
+    rt.block_on(async {
+        let handles: Vec<_> = (0..N).map(|i| zokio::spawn(async move { i })).collect();
+        for (i, h) in handles.into_iter().enumerate() {
+            assert_eq!(h.await.unwrap(), i as u64);
+        }
+        let panicked = zokio::spawn(async { panic!("on purpose") }).await;
+        assert!(panicked.unwrap_err().is_panic());
+        let pending = zokio::spawn(std::future::pending::<()>());
+        pending.abort();
+        assert!(pending.await.unwrap_err().is_cancelled());
+    });
+    let endpoint = zokio_exporter::serve("127.0.0.1:0").unwrap();
+    let m = rt.handle().metrics();
+    // Every task was spawned from block_on (outside the workers), all are done.
+    assert_eq!(m.total_spawned(), N + 2);
+    let (status, text) = get(endpoint.local_addr(), "/metrics");
+    assert_eq!(status, 200);
+    let s = |name, labels: &[&str]| sample(&text, name, "exporter-counts", labels);
+    assert_eq!(s("zokio_task_spawned_total", &[]), Some((N + 2) as f64));
+    assert_eq!(
+        s("zokio_task_completed_total", &["outcome=\"ok\""]),
+        Some(N as f64)
+    );
+    assert_eq!(
+        s("zokio_task_completed_total", &["outcome=\"panic\""]),
+        Some(1.0)
+    );
+    assert_eq!(
+        s("zokio_task_completed_total", &["outcome=\"cancelled\""]),
+        Some(1.0)
+    );
+    assert_eq!(s("zokio_task_active", &[]), Some(0.0));
+    assert_eq!(s("zokio_workers", &[]), Some(2.0));
+    let polls: f64 = (0..2)
+        .map(|w| s("zokio_worker_polls_total", &[&format!("worker=\"{w}\"")]).unwrap())
+        .sum();
+    assert_eq!(polls, m.total_polls() as f64);
+    let hist_count = s("zokio_task_poll_duration_seconds_count", &[]).unwrap();
+    assert_eq!(hist_count, m.total_histogram_count() as f64);
+    let inf = s("zokio_task_poll_duration_seconds_bucket", &["le=\"+Inf\""]);
+    assert_eq!(inf, Some(hist_count));
+    let pid = format!("pid=\"{}\"", std::process::id());
+    assert!(text.contains(&pid), "the target labels name this process");
+    assert!(text.contains("# TYPE zokio_task_spawned_total counter"));
+    endpoint.shutdown();
+}
+
+#[test]
+fn metrics_answer_while_every_worker_is_blocked() {
+    if !telemetry_on() {
+        return;
+    }
+    const WORKERS: usize = 2;
+    let rt = runtime("exporter-blocked", WORKERS);
+    let endpoint = zokio_exporter::serve("127.0.0.1:0").unwrap();
+    let (started_tx, started) = mpsc::channel();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let released = std::sync::Arc::new(std::sync::Mutex::new(released));
+    // One task per worker, each blocking its worker until released: nothing else can run.
+    let blockers: Vec<_> = (0..WORKERS)
+        .map(|_| {
+            let (started_tx, released) = (started_tx.clone(), released.clone());
+            rt.spawn(async move {
+                started_tx.send(()).unwrap();
+                let _ = released.lock().unwrap().recv();
+            })
+        })
+        .collect();
+    // The first blocker holds the lock in recv; the second waits for the lock: both block.
+    for _ in 0..WORKERS {
+        started.recv_timeout(Duration::from_secs(10)).unwrap();
+    }
+    let blocked = |text: &str| {
+        (0..WORKERS).all(|w| {
+            let label = format!("worker=\"{w}\"");
+            let v = sample(
+                text,
+                "zokio_worker_current_poll_seconds",
+                "exporter-blocked",
+                &[&label],
+            );
+            v.is_some_and(|s| s > 0.0)
+        })
+    };
+    // The endpoint keeps answering, and shows both workers inside a running poll.
+    wait_for("both workers shown blocked", || {
+        let (status, text) = get(endpoint.local_addr(), "/metrics");
+        status == 200 && blocked(&text)
+    });
+    let (status, body) = get(endpoint.local_addr(), "/healthz");
+    assert_eq!((status, body.as_str()), (200, "ok\n"));
+    for _ in 0..WORKERS {
+        release.send(()).unwrap();
+    }
+    rt.block_on(async {
+        for b in blockers {
+            b.await.unwrap();
+        }
+    });
+    endpoint.shutdown();
+}
+
+#[test]
+fn the_collector_and_the_text_publish_the_same_series() {
+    if !telemetry_on() {
+        return;
+    }
+    let rt = runtime("exporter-collector", 1);
+    rt.block_on(async { zokio::spawn(async {}).await.unwrap() });
+    let exporter = Exporter::this_process();
+    let registry = prometheus::Registry::new();
+    let collector = zokio_exporter::ZokioCollector::with_exporter(exporter.clone());
+    registry.register(Box::new(collector)).unwrap();
+    let gathered = registry.gather();
+    let set = exporter.collect();
+    let names: Vec<&str> = gathered.iter().map(|f| f.name()).collect();
+    let want: Vec<&str> = set.iter().map(|(f, _)| f.name).collect();
+    let mut sorted_want = want.clone();
+    sorted_want.sort();
+    assert_eq!(names, sorted_want, "the registry sorts families by name");
+    for mf in &gathered {
+        let (_, series) = set.iter().find(|(f, _)| f.name == mf.name()).unwrap();
+        assert_eq!(mf.get_metric().len(), series.len(), "{}", mf.name());
+    }
+    // The spawned counter of this runtime, through the registry.
+    let spawned = gathered
+        .iter()
+        .find(|f| f.name() == "zokio_task_spawned_total")
+        .unwrap()
+        .get_metric()
+        .iter()
+        .find(|m| {
+            m.get_label()
+                .iter()
+                .any(|l| l.name() == "service" && l.value() == "exporter-collector")
+        })
+        .map(|m| m.get_counter().get_value());
+    assert_eq!(spawned, Some(1.0));
+    assert_eq!(
+        set.find("zokio_exporter_scrapes_total", &[]),
+        Some(&Value::Int(2)),
+        "gather and collect each counted one scrape"
+    );
+}
+
+#[test]
+fn bad_addresses_are_errors_at_once() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let err = zokio_exporter::serve(taken.local_addr().unwrap()).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::AddrInUse);
+    let (status, _) = {
+        let e = zokio_exporter::serve("127.0.0.1:0").unwrap();
+        let r = get(e.local_addr(), "/nope");
+        e.shutdown();
+        r
+    };
+    assert_eq!(status, 404);
+}
