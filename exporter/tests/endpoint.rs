@@ -102,11 +102,24 @@ fn metrics_equal_the_work_done() {
         assert!(pending.await.unwrap_err().is_cancelled());
     });
     let endpoint = zokio_exporter::serve("127.0.0.1:0").unwrap();
-    let m = rt.handle().metrics();
     // Every task was spawned from block_on (outside the workers), all are done.
-    assert_eq!(m.total_spawned(), N + 2);
-    let (status, text) = get(endpoint.local_addr(), "/metrics");
-    assert_eq!(status, 200);
+    assert_eq!(rt.handle().metrics().total_spawned(), N + 2);
+    // Workers publish their counters when they park, which may come just after the last
+    // JoinHandle resolved: wait for the completions to show, then everything must be exact.
+    let mut text = String::new();
+    wait_for("every completion published", || {
+        let (status, body) = get(endpoint.local_addr(), "/metrics");
+        assert_eq!(status, 200);
+        text = body;
+        let ok = sample(
+            &text,
+            "zokio_task_completed_total",
+            "exporter-counts",
+            &["outcome=\"ok\""],
+        );
+        ok == Some(N as f64)
+    });
+    let m = rt.handle().metrics();
     let s = |name, labels: &[&str]| sample(&text, name, "exporter-counts", labels);
     assert_eq!(s("zokio_task_spawned_total", &[]), Some((N + 2) as f64));
     assert_eq!(
@@ -210,9 +223,25 @@ fn the_collector_and_the_text_publish_the_same_series() {
     let mut sorted_want = want.clone();
     sorted_want.sort();
     assert_eq!(names, sorted_want, "the registry sorts families by name");
+    // Other tests' runtimes come and go meanwhile: compare this runtime's series only.
+    let ours = set
+        .targets
+        .iter()
+        .position(|t| t.service == "exporter-collector")
+        .map(|t| Some(t as u32));
+    let is_ours = |m: &prometheus::proto::Metric| {
+        m.get_label()
+            .iter()
+            .any(|l| l.name() == "service" && l.value() == "exporter-collector")
+    };
     for mf in &gathered {
-        let (_, series) = set.iter().find(|(f, _)| f.name == mf.name()).unwrap();
-        assert_eq!(mf.get_metric().len(), series.len(), "{}", mf.name());
+        let (f, series) = set.iter().find(|(f, _)| f.name == mf.name()).unwrap();
+        if f.scope == zokio_exporter::catalog::Scope::Exporter {
+            continue;
+        }
+        let want = series.iter().filter(|s| Some(s.target) == ours).count();
+        let have = mf.get_metric().iter().filter(|m| is_ours(m)).count();
+        assert_eq!(have, want, "{}", mf.name());
     }
     // The spawned counter of this runtime, through the registry.
     let spawned = gathered
@@ -247,4 +276,110 @@ fn bad_addresses_are_errors_at_once() {
         r
     };
     assert_eq!(status, 404);
+}
+
+#[test]
+fn concurrent_scrapes_see_counters_only_grow() {
+    if !telemetry_on() {
+        return;
+    }
+    let rt = runtime("exporter-concurrent", 2);
+    let endpoint = zokio_exporter::serve("127.0.0.1:0").unwrap();
+    let addr = endpoint.local_addr();
+    let (stop_tx, stop) = std::sync::mpsc::channel::<()>();
+    let work = rt.spawn(async move {
+        let mut rounds = 0u64;
+        while stop.try_recv().is_err() {
+            let batch: Vec<_> = (0..100).map(|_| zokio::spawn(async {})).collect();
+            for h in batch {
+                h.await.unwrap();
+            }
+            rounds += 1;
+        }
+        rounds
+    });
+    let scrapers: Vec<_> = (0..4)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut last = 0.0;
+                for _ in 0..25 {
+                    let (status, text) = get(addr, "/metrics");
+                    assert_eq!(status, 200);
+                    assert!(text.ends_with('\n'), "a whole exposition");
+                    let spawned = sample(
+                        &text,
+                        "zokio_task_spawned_total",
+                        "exporter-concurrent",
+                        &[],
+                    );
+                    let spawned = spawned.expect("the runtime's series");
+                    assert!(spawned >= last, "a counter went back: {last} -> {spawned}");
+                    last = spawned;
+                }
+                last
+            })
+        })
+        .collect();
+    let seen: Vec<f64> = scrapers.into_iter().map(|s| s.join().unwrap()).collect();
+    stop_tx.send(()).unwrap();
+    let rounds = rt.block_on(work).unwrap();
+    let total = 1 + rounds * 100;
+    wait_for("the workload's spawns published", || {
+        rt.handle().metrics().total_spawned() == total
+    });
+    assert!(seen.iter().all(|&s| s <= total as f64));
+    endpoint.shutdown();
+}
+
+#[test]
+fn workers_past_the_limit_fold_into_other() {
+    if !telemetry_on() {
+        return;
+    }
+    use zokio_exporter::model::{LabelValue, Limits};
+    let rt = runtime("exporter-fold", 4);
+    rt.block_on(async {
+        for _ in 0..100 {
+            zokio::spawn(async {}).await.unwrap();
+        }
+    });
+    let exporter = Exporter::this_process().with_limits(Limits {
+        workers: 2,
+        pools: 64,
+    });
+    // Wait until the workers have published their last polls (they do when they park).
+    let total = |m: &zokio::runtime::RuntimeMetrics| m.total_polls();
+    let mut m = rt.handle().metrics();
+    wait_for("the last polls published", || {
+        let before = total(&m);
+        std::thread::sleep(Duration::from_millis(20));
+        m = rt.handle().metrics();
+        total(&m) == before && total(&m) >= 100
+    });
+    let set = exporter.collect();
+    let t = set
+        .targets
+        .iter()
+        .position(|t| t.service == "exporter-fold")
+        .unwrap() as u32;
+    let family = zokio_exporter::catalog::FAMILIES
+        .iter()
+        .position(|f| f.name == "zokio_worker_polls_total")
+        .unwrap();
+    let polls: Vec<_> = set.families[family]
+        .iter()
+        .filter(|s| s.target == Some(t))
+        .map(|s| (s.labels[0].clone(), s.value.clone()))
+        .collect();
+    let w = |i: usize| m.workers[i].polls;
+    assert_eq!(
+        polls,
+        vec![
+            (LabelValue::Index(0), Value::Int(w(0))),
+            (LabelValue::Index(1), Value::Int(w(1))),
+            (LabelValue::Other, Value::Int(w(2) + w(3))),
+        ]
+    );
+    let folded = set.find("zokio_exporter_series_folded_total", &[]);
+    assert!(matches!(folded, Some(Value::Int(n)) if *n >= 2));
 }

@@ -122,6 +122,9 @@ where
     // SAFETY: we hold RUNNING, which grants the stage.
     if let Poll::Ready(out) = unsafe { poll_future(cell, &mut cx) } {
         let panicked = out.is_err();
+        if let (true, Some(t)) = (panicked, watch.tel) {
+            t.task_panicked();
+        }
         // SAFETY: as above.
         unsafe { cell.core.stage.with_mut(|s| *s = Stage::Finished(out)) };
         // SAFETY: we hold RUNNING and one queue reference.

@@ -467,10 +467,6 @@ impl Telemetry {
     /// Event: `task` completed on `worker` (`panicked`: its poll panicked; `cancelled`).
     #[inline]
     pub(crate) fn ev_complete(&self, worker: usize, task: u64, panicked: bool, cancelled: bool) {
-        if panicked {
-            // Rare: one shared add per panic.
-            self.seg().runtime().tasks_panicked.add(1);
-        }
         let outcome = match (panicked, cancelled) {
             (true, _) => Outcome::Panicked,
             (_, true) => Outcome::Cancelled,
@@ -484,6 +480,13 @@ impl Telemetry {
     pub(crate) fn ev_wake(&self, worker: usize, task: u64, by: Option<u64>) {
         let by = by.map_or(WakeSource::Driver, WakeSource::Task);
         self.push(worker, task, EventData::Wake { by });
+    }
+
+    /// A task's poll panicked (counted before its `JoinHandle` learns of it; rare: one shared
+    /// add per panic).
+    #[inline]
+    pub(crate) fn task_panicked(&self) {
+        self.seg().runtime().tasks_panicked.add(1);
     }
 
     /// Event (on this thread's worker, if it is one): `task` was cancelled; `in_poll`: by a

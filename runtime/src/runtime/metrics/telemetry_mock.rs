@@ -118,6 +118,9 @@ impl Telemetry {
     pub(crate) fn ev_timer(&self, _late_ns: u64) {}
 
     #[inline(always)]
+    pub(crate) fn task_panicked(&self) {}
+
+    #[inline(always)]
     pub(crate) fn ev_cancelled(&self, _task: u64, _in_poll: bool) {}
 
     pub(crate) fn start_monitor(self: &Arc<Self>) -> io::Result<()> {
