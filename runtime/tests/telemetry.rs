@@ -537,3 +537,47 @@ fn a_task_that_keeps_no_waker_is_linted_lost_waker() {
     lost.abort();
     waiting.abort();
 }
+
+#[test]
+fn io_driver_words_are_published_without_anyone_asking() {
+    use zokio::io::{AsyncReadExt, AsyncWriteExt};
+    if !zokio::runtime::metrics::ENABLED {
+        return;
+    }
+    let rt = runtime(2, "tel-io-publish");
+    // An echo over loopback: on io_uring the receives land in the provided-buffer pool.
+    rt.block_on(async {
+        let listener = zokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = zokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 5];
+            s.read_exact(&mut buf).await.unwrap();
+            s.write_all(&buf).await.unwrap();
+        });
+        let mut c = zokio::net::TcpStream::connect(addr).await.unwrap();
+        c.write_all(b"hello").await.unwrap();
+        let mut back = [0u8; 5];
+        c.read_exact(&mut back).await.unwrap();
+        assert_eq!(&back, b"hello");
+        server.await.unwrap();
+    });
+    let uring_buffers = |s: &Snapshot| s.io_driver.buffer_capacity > 0;
+    // Nobody calls Handle::metrics() until the monitor has published the driver's words: the
+    // buffer pool (io_uring) shows up in the segment on its own.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let io_uring = rt.handle().io_backend().backend == zokio::io::IoBackend::IoUring;
+    let mut snap = snapshot_of("tel-io-publish");
+    while io_uring && !uring_buffers(&snap) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "buffer pool never published"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        snap = snapshot_of("tel-io-publish");
+    }
+    let m = rt.handle().metrics();
+    assert_eq!(snap.io_driver.buffer_capacity, m.io.buffers.capacity);
+    assert_eq!(snap.io_driver.buffer_size, m.io.buffers.buffer_size);
+    assert_eq!(snap.io_driver.stray_completions, m.io.stray_completions);
+}

@@ -58,6 +58,12 @@ impl Driver {
         let stats = Arc::new(IoStats::new(tel.clone()));
         let io = Arc::new(IoDriver::new(selection, n, stats)?);
         tel.set_backend(io.choice().backend.as_str(), &io.choice().reason);
+        let weak = Arc::downgrade(&io);
+        tel.set_publisher(Box::new(move || {
+            if let Some(io) = weak.upgrade() {
+                io.publish();
+            }
+        }));
         let parkers = (0..n)
             .map(|i| {
                 let io = io.clone();

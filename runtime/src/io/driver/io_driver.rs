@@ -170,6 +170,11 @@ impl IoDriver {
         }
     }
 
+    /// Publishes the driver-wide values computed from the rings into the telemetry segment.
+    pub(crate) fn publish(&self) {
+        self.metrics();
+    }
+
     /// Fills the I/O part of a metrics snapshot.
     pub(crate) fn metrics(&self) -> IoMetrics {
         let mut m = IoMetrics {

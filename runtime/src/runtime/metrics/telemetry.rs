@@ -93,7 +93,14 @@ pub(crate) struct Telemetry {
     task_table: bool,
     /// Unique among the `Telemetry`s of this process (keys the location cache).
     id: u64,
+    /// Called by the monitor every [`PUBLISH_PERIOD_TICKS`] ticks: publishes what is computed
+    /// rather than counted into the segment (the I/O driver's buffer pool and stray completions),
+    /// so passive readers see it without anyone calling `Handle::metrics()`.
+    publisher: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>,
 }
+
+/// Monitor ticks between calls of the publisher (10 ms each).
+const PUBLISH_PERIOD_TICKS: u32 = 10;
 
 impl std::fmt::Debug for Telemetry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -146,7 +153,13 @@ impl Telemetry {
                 NEXT.fetch_add(1, Relaxed)
             },
             seg,
+            publisher: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Sets the function the monitor calls every 100 ms to publish computed values (once).
+    pub(crate) fn set_publisher(&self, f: Box<dyn Fn() + Send + Sync>) {
+        let _ = self.publisher.set(f);
     }
 
     /// A private segment for parts built outside a runtime (driver unit tests).
@@ -574,8 +587,15 @@ impl Telemetry {
             .name("zokio-monitor".into())
             .spawn(move || {
                 let mut seen = vec![Seen::default(); workers];
+                let mut ticks = 0u32;
                 while let Some(tel) = weak.upgrade() {
                     tel.monitor_tick(&mut seen);
+                    ticks = ticks.wrapping_add(1);
+                    if ticks.is_multiple_of(PUBLISH_PERIOD_TICKS) {
+                        if let Some(publish) = tel.publisher.get() {
+                            publish();
+                        }
+                    }
                     drop(tel);
                     std::thread::sleep(MONITOR_PERIOD);
                 }

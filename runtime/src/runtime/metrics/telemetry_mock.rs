@@ -120,6 +120,8 @@ impl Telemetry {
     #[inline(always)]
     pub(crate) fn task_panicked(&self) {}
 
+    pub(crate) fn set_publisher(&self, _f: Box<dyn Fn() + Send + Sync>) {}
+
     #[inline(always)]
     pub(crate) fn ev_cancelled(&self, _task: u64, _in_poll: bool) {}
 
