@@ -5,7 +5,7 @@
 use super::config::Config;
 use super::scheduler;
 use crate::loom::sync::{Condvar, Mutex};
-use crate::task::{self, Id, JoinHandle, Notified, Schedule, Task};
+use crate::task::{self, Id, JoinHandle, NewSpan, Notified, Schedule, SpawnMeta, Task};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::Location;
@@ -93,12 +93,17 @@ impl BlockingPool {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
+        let meta = SpawnMeta {
+            id: Id::next(),
+            name: None,
+            location: Location::caller(),
+        };
+        // Blocking tasks get no span: they run one closure, outside any poll to enter it for.
         let (task, notified, join) = task::new_task(
             BlockingTask(Some(f)),
             BlockingSchedule,
-            Id::next(),
-            Location::caller(),
-            None,
+            meta,
+            NewSpan::none(),
         );
         drop(task);
         let mut st = self.inner.state.lock();

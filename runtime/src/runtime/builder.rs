@@ -33,6 +33,7 @@ pub struct Builder {
     service_name: Option<String>,
     publish_telemetry: bool,
     task_table_capacity: Option<usize>,
+    trace_tasks: Option<u32>,
     io: Selection,
 }
 
@@ -71,6 +72,7 @@ impl Builder {
             service_name: None,
             publish_telemetry: true,
             task_table_capacity: None,
+            trace_tasks: None,
             io: Selection::default(),
         }
     }
@@ -201,6 +203,23 @@ impl Builder {
         self
     }
 
+    /// Gives one spawned task in `sample` a `tracing` span (target `zokio::task`, named `task`):
+    /// 0 turns task spans off, 1 traces every task, `n` one task in `n`, picked by counting this
+    /// runtime's spawns. Default: `ZOKIO_TRACE_TASKS`, else 0. The span's fields and cost are
+    /// described in `docs/observability.md`.
+    ///
+    /// Only with the `tracing` feature (without it `ZOKIO_TRACE_TASKS` is ignored too).
+    ///
+    /// ```
+    /// let rt = zokio::runtime::Builder::new_current_thread().trace_tasks(100).build().unwrap();
+    /// # drop(rt);
+    /// ```
+    #[cfg(feature = "tracing")]
+    pub fn trace_tasks(&mut self, sample: u32) -> &mut Self {
+        self.trace_tasks = Some(sample);
+        self
+    }
+
     /// Builds the runtime and starts its threads.
     pub fn build(&mut self) -> io::Result<Runtime> {
         let config = Arc::new(self.config()?);
@@ -267,8 +286,34 @@ impl Builder {
                 .service_name
                 .clone()
                 .unwrap_or_else(default_service_name),
+            trace_tasks: self.trace_tasks_setting()?,
         })
     }
+
+    /// The task-span sampling: the builder's, else `ZOKIO_TRACE_TASKS`, else off; always off
+    /// without the `tracing` feature.
+    fn trace_tasks_setting(&self) -> io::Result<u32> {
+        if !cfg!(feature = "tracing") {
+            return Ok(0);
+        }
+        match (self.trace_tasks, std::env::var("ZOKIO_TRACE_TASKS")) {
+            (Some(n), _) => Ok(n),
+            (None, Ok(s)) => parse_trace_tasks(&s),
+            (None, Err(_)) => Ok(0),
+        }
+    }
+}
+
+/// A `ZOKIO_TRACE_TASKS` value: a whole number, one task in it traced (0: none).
+fn parse_trace_tasks(s: &str) -> io::Result<u32> {
+    s.trim().parse().map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "ZOKIO_TRACE_TASKS must be a whole number (0: off, n: one task in n), got {s:?}"
+            ),
+        )
+    })
 }
 
 fn default_worker_threads() -> io::Result<usize> {
@@ -304,6 +349,7 @@ impl fmt::Debug for Builder {
             .field("max_blocking_threads", &self.max_blocking_threads)
             .field("event_interval", &self.event_interval)
             .field("global_queue_interval", &self.global_queue_interval)
+            .field("trace_tasks", &self.trace_tasks)
             .finish_non_exhaustive()
     }
 }

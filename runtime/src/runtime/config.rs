@@ -20,6 +20,9 @@ pub(crate) struct Config {
     pub(crate) on_thread_start: Option<Callback>,
     pub(crate) on_thread_stop: Option<Callback>,
     pub(crate) service_name: String,
+    /// One spawned task in this many gets a `tracing` span (0: none; always 0 without the
+    /// `tracing` feature).
+    pub(crate) trace_tasks: u32,
 }
 
 impl fmt::Debug for Config {
@@ -30,6 +33,7 @@ impl fmt::Debug for Config {
             .field("event_interval", &self.event_interval)
             .field("global_queue_interval", &self.global_queue_interval)
             .field("service_name", &self.service_name)
+            .field("trace_tasks", &self.trace_tasks)
             .finish_non_exhaustive()
     }
 }

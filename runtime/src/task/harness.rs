@@ -3,6 +3,7 @@
 
 use super::id::IdGuard;
 use super::raw::{Cell, Header, RawTask, Stage};
+use super::span::Outcome;
 use super::state::{TransitionToIdle, TransitionToRunning};
 use super::waker::waker_ref;
 use super::{JoinError, Notified, Schedule, Task};
@@ -120,13 +121,17 @@ where
     let mut cx = Context::from_waker(&waker);
     let watch = PollWatch::start(&cell.header, cell.core.scheduler.telemetry());
     // SAFETY: we hold RUNNING, which grants the stage.
-    if let Poll::Ready(out) = unsafe { poll_future(cell, &mut cx) } {
-        let panicked = out.is_err();
+    if let Some(panicked) = unsafe { poll_and_store(cell, &mut cx) } {
         if let (true, Some(t)) = (panicked, watch.tel) {
             t.task_panicked();
         }
-        // SAFETY: as above.
-        unsafe { cell.core.stage.with_mut(|s| *s = Stage::Finished(out)) };
+        let outcome = if panicked {
+            Outcome::Panic
+        } else {
+            Outcome::Ok
+        };
+        // SAFETY: we hold RUNNING and the poll's span guard is gone.
+        unsafe { cell.trailer.span.close(&cell.header.span, outcome) };
         // SAFETY: we hold RUNNING and one queue reference.
         unsafe { complete::<F, S>(ptr, 1) };
         watch.completed(panicked);
@@ -158,6 +163,25 @@ where
             true
         }
     }
+}
+
+/// Polls the future inside the task's span (if it has one) and stores its output if it is ready:
+/// `Some(panicked)` if it is, `None` if it returned `Pending`.
+///
+/// # Safety
+/// The caller holds `RUNNING`.
+unsafe fn poll_and_store<F: Future, S>(cell: &Cell<F, S>, cx: &mut Context<'_>) -> Option<bool> {
+    // SAFETY: we hold RUNNING; the guard is dropped when this returns, before any `close`.
+    let _span = unsafe { cell.trailer.span.enter_poll(&cell.header.span) };
+    // SAFETY: we hold RUNNING, which grants the stage.
+    let out = match unsafe { poll_future(cell, cx) } {
+        Poll::Ready(out) => out,
+        Poll::Pending => return None,
+    };
+    let panicked = out.is_err();
+    // SAFETY: as above.
+    unsafe { cell.core.stage.with_mut(|s| *s = Stage::Finished(out)) };
+    Some(panicked)
 }
 
 /// Polls the future, catching a panic (and a panic from dropping the future after it).
@@ -223,11 +247,22 @@ where
     if let Some(tel) = cell.core.scheduler.telemetry() {
         tel.ev_cancelled(cell.header.id.as_u64(), in_poll);
     }
-    // SAFETY: RUNNING grants the stage.
-    unsafe { drop_stage(cell) };
+    {
+        // The future's drop runs inside the task's span, like its polls.
+        // SAFETY: the caller holds RUNNING; the guard is dropped before `close`.
+        let _span = unsafe { cell.trailer.span.enter_cancel(&cell.header.span) };
+        // SAFETY: RUNNING grants the stage.
+        unsafe { drop_stage(cell) };
+    }
     let err = Err(JoinError::cancelled(cell.header.id));
     // SAFETY: as above.
     unsafe { cell.core.stage.with_mut(|s| *s = Stage::Finished(err)) };
+    // SAFETY: the caller holds RUNNING and no span guard lives.
+    unsafe {
+        cell.trailer
+            .span
+            .close(&cell.header.span, Outcome::Cancelled)
+    };
     // SAFETY: the caller's contract.
     unsafe { complete::<F, S>(ptr, refs) };
 }

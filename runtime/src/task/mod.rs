@@ -1,9 +1,10 @@
 //! Tasks: spawning, joining, aborting, and the machinery under them.
 //!
 //! A spawned task is one allocation (a *cell*, see `raw.rs`): a header (state word, vtable, id,
-//! home pool, spawn location), the core (the scheduler handle and the future, later its output)
-//! and a trailer (owned-list links, the `JoinHandle`'s waker, the name). Cells come from the
-//! per-thread pool (`pool.rs`) and go back to it.
+//! home pool, spawn location, whether it has a `tracing` span), the core (the scheduler handle
+//! and the future, later its output) and a trailer (owned-list links, the `JoinHandle`'s waker,
+//! the name, the span of a sampled task: `span.rs`). Cells come from the per-thread pool
+//! (`pool.rs`) and go back to it.
 //!
 //! The state word and each transition are documented in `state.rs`; the functions that drive
 //! them (poll, complete, cancel, read output) in `harness.rs`. References to a cell are counted in
@@ -21,6 +22,13 @@ pub(crate) mod list;
 pub(crate) mod pool;
 mod raw;
 mod spawn;
+// Task spans are compiled out without the feature, and under loom (whose models cover the state
+// protocol the spans ride on).
+#[cfg(all(feature = "tracing", not(loom)))]
+mod span;
+#[cfg(not(all(feature = "tracing", not(loom))))]
+#[path = "span_mock.rs"]
+mod span;
 pub(crate) mod state;
 #[cfg(test)]
 mod tests;
@@ -37,6 +45,7 @@ pub use spawn::{block_in_place, spawn, spawn_blocking};
 pub use yield_now::yield_now;
 
 pub(crate) use raw::{Header, RawTask};
+pub(crate) use span::{NewSpan, Sampler};
 
 use std::future::Future;
 use std::marker::PhantomData;
@@ -135,16 +144,15 @@ impl<S: 'static> std::fmt::Debug for Notified<S> {
 pub(crate) fn new_task<F, S>(
     future: F,
     scheduler: S,
-    id: Id,
-    location: &'static Location<'static>,
-    name: Option<Box<str>>,
+    meta: SpawnMeta,
+    span: NewSpan,
 ) -> (Task<S>, Notified<S>, JoinHandle<F::Output>)
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
     S: Schedule,
 {
-    let ptr = raw::Cell::<F, S>::allocate(future, scheduler, id, location, name);
+    let ptr = raw::Cell::<F, S>::allocate(future, scheduler, meta, span);
     let raw = RawTask::from_raw(ptr);
     (
         Task::from_raw(raw),

@@ -4,8 +4,9 @@
 use super::harness;
 use super::list::Pointers;
 use super::pool::{self, Home};
+use super::span::{NewSpan, SpanMark, SpanSlot};
 use super::state::State;
-use super::{Id, JoinError, Schedule};
+use super::{Id, JoinError, Schedule, SpawnMeta};
 use crate::loom::cell::UnsafeCell;
 use std::alloc::Layout;
 use std::future::Future;
@@ -43,6 +44,9 @@ pub(crate) struct Header {
     /// The task's slot in the telemetry task table, plus one (0: none). Set at spawn before
     /// the task is queued; read and cleared by whoever holds RUNNING.
     pub(crate) tel_slot: std::sync::atomic::AtomicU32,
+    /// Whether the trailer holds a `tracing` span (in the padding after `tel_slot`; zero-sized
+    /// without the `tracing` feature).
+    pub(crate) span: SpanMark,
 }
 
 /// The cold end of the cell.
@@ -53,6 +57,8 @@ pub(crate) struct Trailer {
     pub(crate) waker: UnsafeCell<Option<Waker>>,
     /// The task's name, if it was given one.
     pub(crate) name: Option<Box<str>>,
+    /// The span of a sampled task, until it completes (see `span.rs` for who may touch it).
+    pub(crate) span: SpanSlot,
 }
 
 /// What the cell holds of the future: first the future, then its output, then nothing.
@@ -94,20 +100,21 @@ where
     pub(crate) fn allocate(
         future: F,
         scheduler: S,
-        id: Id,
-        location: &'static Location<'static>,
-        name: Option<Box<str>>,
+        meta: SpawnMeta,
+        span: NewSpan,
     ) -> NonNull<Header> {
         let (block, home) = pool::alloc_cell(Self::LAYOUT, Self::CLASS);
         let cell = block.cast::<Cell<F, S>>();
+        let (mark, slot) = span.into_parts();
         let value = Cell {
             header: Header {
                 state: State::new(),
                 vtable: &Self::VTABLE,
-                id,
+                id: meta.id,
                 home,
-                location,
+                location: meta.location,
                 tel_slot: std::sync::atomic::AtomicU32::new(0),
+                span: mark,
             },
             core: Core {
                 scheduler,
@@ -116,7 +123,8 @@ where
             trailer: Trailer {
                 owned: Pointers::new(),
                 waker: UnsafeCell::new(None),
-                name,
+                name: meta.name,
+                span: slot,
             },
         };
         // SAFETY: `block` is a fresh allocation of `LAYOUT` (or a larger, more aligned class block).
@@ -236,5 +244,17 @@ impl RawTask {
             // SAFETY: that was the last reference.
             unsafe { self.dealloc() }
         }
+    }
+}
+
+#[cfg(all(test, not(loom), target_pointer_width = "64"))]
+mod tests {
+    use super::Header;
+
+    /// The span mark lives in the padding after `tel_slot`: the `tracing` feature does not grow
+    /// the header.
+    #[test]
+    fn header_is_56_bytes_with_or_without_task_spans() {
+        assert_eq!(std::mem::size_of::<Header>(), 56);
     }
 }

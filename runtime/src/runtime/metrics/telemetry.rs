@@ -97,6 +97,8 @@ pub(crate) struct Telemetry {
     /// rather than counted into the segment (the I/O driver's buffer pool and stray completions),
     /// so passive readers see it without anyone calling `Handle::metrics()`.
     publisher: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>,
+    /// The runtime id published in the segment's header (0 for a detached segment).
+    runtime_id: u64,
 }
 
 /// Monitor ticks between calls of the publisher (10 ms each).
@@ -132,10 +134,14 @@ impl Telemetry {
                 Segment::private(&seg_config, &identity)?
             }
         };
-        Ok(Arc::new(Telemetry::with_segment(seg, workers)))
+        Ok(Arc::new(Telemetry::with_segment(
+            seg,
+            workers,
+            identity.runtime_id,
+        )))
     }
 
-    fn with_segment(seg: Segment, workers: usize) -> Telemetry {
+    fn with_segment(seg: Segment, workers: usize, runtime_id: u64) -> Telemetry {
         let words = || {
             (0..workers)
                 .map(|_| CachePadded::new(AtomicU64::new(0)))
@@ -152,6 +158,7 @@ impl Telemetry {
                 static NEXT: AtomicU64 = AtomicU64::new(1);
                 NEXT.fetch_add(1, Relaxed)
             },
+            runtime_id,
             seg,
             publisher: std::sync::OnceLock::new(),
         }
@@ -173,7 +180,13 @@ impl Telemetry {
             runtime_id: 0,
         };
         let seg = Segment::private(&config, &identity).expect("an anonymous mapping");
-        Arc::new(Telemetry::with_segment(seg, workers))
+        Arc::new(Telemetry::with_segment(seg, workers, 0))
+    }
+
+    /// The runtime's id, as the segment's header publishes it (unique in this process; 0 for a
+    /// detached segment).
+    pub(crate) fn runtime_id(&self) -> u64 {
+        self.runtime_id
     }
 
     /// The segment.

@@ -42,6 +42,11 @@ impl Telemetry {
         Arc::new(Telemetry)
     }
 
+    /// No segment, no runtime id.
+    pub(crate) fn runtime_id(&self) -> u64 {
+        0
+    }
+
     #[inline(always)]
     pub(crate) fn now_ns(&self) -> u64 {
         0

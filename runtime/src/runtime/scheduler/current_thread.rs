@@ -42,6 +42,8 @@ pub(crate) struct Handle {
     woken: AtomicBool,
     /// The telemetry segment every counter is published in.
     pub(crate) tel: Arc<Telemetry>,
+    /// Which tasks get a `tracing` span.
+    spans: task::Sampler,
     pools: Mutex<Vec<&'static PoolShared>>,
     shutdown: AtomicBool,
 }
@@ -86,6 +88,7 @@ impl Handle {
             tick: 0,
             stats: WorkerStats::new(1),
         });
+        let spans = task::Sampler::new(config.trace_tasks, tel.runtime_id());
         Arc::new(Handle {
             inject: Mutex::new(VecDeque::new()),
             owned: OwnedTasks::new(1),
@@ -96,6 +99,7 @@ impl Handle {
             waiting: Mutex::new(Vec::new()),
             woken: AtomicBool::new(false),
             tel,
+            spans,
             pools: Mutex::new(Vec::new()),
             shutdown: AtomicBool::new(false),
         })
@@ -112,8 +116,8 @@ impl Handle {
             meta.location,
             meta.name.as_deref(),
         );
-        let (task, notified, join) =
-            task::new_task(future, self.clone(), meta.id, meta.location, meta.name);
+        let span = self.spans.span_for(&meta);
+        let (task, notified, join) = task::new_task(future, self.clone(), meta, span);
         notified
             .header()
             .tel_slot

@@ -1,10 +1,9 @@
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use crate::loom::sync::{Arc, Mutex};
 use crate::task::list::OwnedTasks;
-use crate::task::{self, Id, JoinHandle, Notified, Schedule, Task};
+use crate::task::{self, JoinHandle, NewSpan, Notified, Schedule, SpawnMeta, Task};
 use std::collections::VecDeque;
 use std::future::Future;
-use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
@@ -89,7 +88,7 @@ fn spawn() -> (Fixture, JoinHandle<Output>) {
         slot: slot.clone(),
         drops: drops.clone(),
     };
-    let (t, n, j) = task::new_task(fut, sched.clone(), Id::next(), Location::caller(), None);
+    let (t, n, j) = task::new_task(fut, sched.clone(), SpawnMeta::caller(), NewSpan::none());
     let n = sched.owned.bind(t, n).expect("open list");
     sched.schedule(n);
     (Fixture { sched, slot, drops }, j)

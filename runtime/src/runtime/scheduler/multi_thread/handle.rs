@@ -35,6 +35,8 @@ pub(crate) struct Handle {
     pub(crate) config: Arc<Config>,
     /// The telemetry segment every counter is published in.
     pub(crate) tel: Arc<Telemetry>,
+    /// Which tasks get a `tracing` span.
+    spans: task::Sampler,
     pub(super) pools: Mutex<Vec<&'static PoolShared>>,
     pub(super) shutdown: AtomicBool,
     /// Cores of workers that exited on shutdown.
@@ -57,6 +59,7 @@ impl Handle {
             remotes.push(remote);
             cores.push(Core::new(index, n, local));
         }
+        let spans = task::Sampler::new(config.trace_tasks, tel.runtime_id());
         let handle = Arc::new(Handle {
             remotes: remotes.into_boxed_slice(),
             inject: Injector::new(),
@@ -65,6 +68,7 @@ impl Handle {
             driver,
             blocking,
             tel,
+            spans,
             pools: Mutex::new(Vec::new()),
             shutdown: AtomicBool::new(false),
             exited: Mutex::new(Vec::new()),
@@ -99,8 +103,8 @@ impl Handle {
             meta.location,
             meta.name.as_deref(),
         );
-        let (task, notified, join) =
-            task::new_task(future, self.clone(), meta.id, meta.location, meta.name);
+        let span = self.spans.span_for(&meta);
+        let (task, notified, join) = task::new_task(future, self.clone(), meta, span);
         notified
             .header()
             .tel_slot
