@@ -63,6 +63,7 @@ fn render(c: &mut Criterion) {
         service: "bench".into(),
         pid: 1,
         runtime: 1,
+        started_unix_ns: 0,
     };
     let reader = Reader::open(seg.path()).unwrap();
     c.bench_function("read_segment_64_workers", |b| {

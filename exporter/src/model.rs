@@ -18,6 +18,8 @@ pub struct Target {
     pub pid: u32,
     /// Its id within the process.
     pub runtime: u64,
+    /// When its counters started, ns since the Unix epoch (OTLP's start time of its sums).
+    pub started_unix_ns: u64,
 }
 
 /// A label value.

@@ -5,7 +5,7 @@
 use crate::model::{MetricSet, Target};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use zokio_telemetry::{list_in, segment_dir, Reader, SegmentInfo};
+use zokio_telemetry::{list_in, segment_dir, Reader, SegmentInfo, Snapshot};
 
 /// Which processes to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,7 +63,7 @@ impl Targets {
         let mut gone = Vec::new();
         for (path, (reader, info)) in &self.open {
             match reader.counters() {
-                Ok(snap) => set.add_runtime(target(info), &snap),
+                Ok(snap) => set.add_runtime(target(info, &snap), &snap),
                 Err(_) => {
                     self.read_errors += 1;
                     gone.push(path.clone());
@@ -105,10 +105,11 @@ impl Targets {
     }
 }
 
-fn target(info: &SegmentInfo) -> Target {
+fn target(info: &SegmentInfo, snap: &Snapshot) -> Target {
     Target {
         service: info.service_name.clone(),
         pid: info.pid,
         runtime: info.runtime_id,
+        started_unix_ns: snap.header.created_unix_ns,
     }
 }
