@@ -7,6 +7,8 @@
 //!   own (never on the workers it observes);
 //! - [`ZokioCollector`]: a `prometheus` crate `Collector`, to register Zokio's metrics in a
 //!   service's own `Registry`;
+//! - [`otlp::OtlpPusher`]: pushes the same metrics to an OpenTelemetry collector (OTLP/HTTP,
+//!   protobuf) from a thread of its own, with a bounded queue and retries;
 //! - the `zokio-exporter` binary: a host daemon serving every Zokio process of its user on one
 //!   `/metrics`, each with its `service` and `pid` labels.
 //!
@@ -28,6 +30,7 @@ pub mod catalog;
 mod collector;
 mod exporter;
 pub mod model;
+pub mod otlp;
 mod serve;
 pub mod targets;
 pub mod text;
