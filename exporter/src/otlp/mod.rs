@@ -23,4 +23,11 @@
 //! reads, and owns the queue and the retry policy.
 
 pub mod convert;
+mod http;
+mod policy;
+mod pusher;
+mod queue;
 
+pub use http::CONTENT_TYPE_PROTOBUF;
+pub use policy::MAX_RETRY_AFTER;
+pub use pusher::{Builder, OtlpPusher};
