@@ -5,7 +5,9 @@
 use clap::Parser;
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::time::Duration;
 use zokio::signal::unix::{signal, SignalKind};
+use zokio_exporter::otlp::OtlpPusher;
 use zokio_exporter::{serve_exporter, Exporter};
 
 /// Serves the metrics of every Zokio process of this user for Prometheus.
@@ -64,7 +66,9 @@ fn main() -> ExitCode {
         }
     };
     let stopped = wait_for_stop();
-    let _ = pusher;
+    if let Some(p) = pusher {
+        p.shutdown();
+    }
     endpoint.shutdown();
     match stopped {
         Ok(name) => {
@@ -78,12 +82,22 @@ fn main() -> ExitCode {
     }
 }
 
-/// Starts the OTLP push when asked.
-fn otlp(args: &Args, _exporter: &Exporter) -> Result<Option<()>, String> {
-    match &args.otlp_endpoint {
-        None => Ok(None),
-        Some(url) => Err(format!("--otlp-endpoint {url}: OTLP push is not built yet")),
-    }
+/// Starts the OTLP push when asked (over the endpoint's exporter, so `/metrics` shows the
+/// push's own counters).
+fn otlp(args: &Args, exporter: &Exporter) -> Result<Option<OtlpPusher>, String> {
+    let Some(url) = &args.otlp_endpoint else {
+        return Ok(None);
+    };
+    let pusher = OtlpPusher::builder(url.clone())
+        .interval(Duration::from_secs_f64(args.interval))
+        .start(exporter.clone())
+        .map_err(|e| format!("--otlp-endpoint: {e}"))?;
+    println!(
+        "zokio-exporter: pushing OTLP to {} every {}s",
+        pusher.url(),
+        args.interval
+    );
+    Ok(Some(pusher))
 }
 
 /// Blocks until SIGINT or SIGTERM; names the signal.
