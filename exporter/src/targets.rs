@@ -84,6 +84,9 @@ impl Targets {
                 return;
             }
         };
+        // Segments of live processes that could not be read (corrupt, insecure mode...): an
+        // error each time, so the counter keeps rising while the problem lasts.
+        self.read_errors += listing.skipped.len() as u64;
         let live: Vec<SegmentInfo> = listing
             .segments
             .into_iter()
