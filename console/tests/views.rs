@@ -38,7 +38,12 @@ fn header_shows_identity_abi_and_events_lost() {
     assert!(head.contains("service orders"), "{head}");
     assert!(head.contains("runtime 1"), "{head}");
     assert!(head.contains("backend io_uring"), "{head}");
-    assert!(head.contains("ABI 1.0"), "{head}");
+    let abi = format!(
+        "ABI {}.{}",
+        zokio_telemetry::ABI_MAJOR,
+        zokio_telemetry::ABI_MINOR
+    );
+    assert!(head.contains(&abi), "{head}");
     assert!(head.contains("workers 3"), "{head}");
     let loss = line_with(&text, "events lost");
     assert!(
