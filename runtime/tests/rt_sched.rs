@@ -183,9 +183,9 @@ fn blocked_worker_has_its_queue_stolen() {
 /// a flag, so the thief empties the victim's queue faster than the victim fills it. Expected:
 /// all 100 run while the victim is blocked (spinning, bounded: 2 s).
 ///
-/// Spawned tasks go to the stealable run-next slot, never to the worker's private LIFO slot, so
-/// the last one spawned before the block is stolen too (when spawns took the LIFO slot, task 99
-/// waited for its blocked worker).
+/// Spawned tasks go to the stealable queue, never to the worker's private LIFO slot, so the
+/// last one spawned before the block is stolen too (when spawns took the slot, task 99 waited
+/// for its blocked worker).
 #[test]
 fn blocked_worker_queue_stolen_when_thief_outpaces_spawner() {
     const N: usize = 100;
@@ -231,50 +231,6 @@ fn blocked_worker_queue_stolen_when_thief_outpaces_spawner() {
     // Once unblocked, the victim runs what was left.
     settled_metrics(&rt, "no active task", |m| m.active_tasks == 0);
     assert_eq!(ran.load(SeqCst), N);
-}
-
-/// A task spawns exactly one task (it lands in the worker's run-next slot, waking nobody) and
-/// then blocks its worker until that task ran (spinning, bounded: 5 s). The runtime's monitor sees
-/// the worker stuck in one poll and wakes the other worker, which steals the task from the slot.
-/// Without the monitor (`ZOKIO_MONITOR=off`, telemetry compiled out) the task waits for its
-/// spawner's poll to end, as it would in tokio's LIFO slot: the test is skipped there.
-#[test]
-fn a_task_spawned_before_its_worker_blocks_is_stolen_from_the_run_next_slot() {
-    if !zokio::runtime::metrics::ENABLED || std::env::var_os("ZOKIO_MONITOR").is_some() {
-        println!("skipped: needs the runtime's monitor (telemetry on, ZOKIO_MONITOR unset)");
-        return;
-    }
-    let _w = Watchdog::new("run_next_slot_stolen", 60);
-    let rt = Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_time()
-        .build()
-        .unwrap();
-    let (ran, on_other_thread) = rt.block_on(async {
-        zokio::spawn(async {
-            // Let both workers go to sleep: the timer's worker wakes alone and runs this task.
-            zokio::time::sleep(Duration::from_millis(50)).await;
-            let me = std::thread::current().id();
-            let ran = Arc::new(AtomicBool::new(false));
-            let other = Arc::new(AtomicBool::new(false));
-            let (r, o) = (ran.clone(), other.clone());
-            zokio::spawn(async move {
-                o.store(std::thread::current().id() != me, SeqCst);
-                r.store(true, SeqCst);
-            });
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while !ran.load(SeqCst) && Instant::now() < deadline {
-                std::hint::spin_loop();
-            }
-            (ran.load(SeqCst), other.load(SeqCst))
-        })
-        .await
-        .unwrap()
-    });
-    assert!(ran, "the spawned task waited for its blocked worker");
-    assert!(on_other_thread, "it ran on the other worker");
-    let m = settled_metrics(&rt, "both tasks completed", |m| m.total_completed() == 2);
-    assert_eq!(m.total_stolen(), 1, "{m:#?}");
 }
 
 /// `block_in_place` on the multi-thread runtime: a task spawns 10 tasks onto its worker's queue

@@ -110,19 +110,6 @@ impl<S: 'static> Drop for Task<S> {
     }
 }
 
-impl<S: 'static> crate::runtime::scheduler::SlotEntry for Notified<S> {
-    fn into_ptr(self) -> *mut () {
-        self.into_raw().header_ptr().as_ptr().cast()
-    }
-
-    unsafe fn from_ptr(ptr: *mut ()) -> Notified<S> {
-        // SAFETY: the caller's contract: `ptr` is a task header pointer from `into_ptr`, whose
-        // queue reference it carries.
-        let ptr = unsafe { std::ptr::NonNull::new_unchecked(ptr.cast()) };
-        Notified::from_raw(RawTask::from_raw(ptr))
-    }
-}
-
 impl<S: 'static> Notified<S> {
     pub(crate) fn from_raw(raw: RawTask) -> Notified<S> {
         Notified(Task::from_raw(raw))

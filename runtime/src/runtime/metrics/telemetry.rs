@@ -97,10 +97,6 @@ pub(crate) struct Telemetry {
     /// rather than counted into the segment (the I/O driver's buffer pool and stray completions),
     /// so passive readers see it without anyone calling `Handle::metrics()`.
     publisher: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>,
-    /// Called by the monitor with a worker's index while that worker has been inside one poll
-    /// for a tick or more: the scheduler wakes a sleeper if that worker has work queued, so
-    /// what it spawned does not wait for it (the multi-thread scheduler's run-next slot).
-    rescuer: std::sync::OnceLock<Box<dyn Fn(usize) + Send + Sync>>,
     /// The runtime id published in the segment's header (0 for a detached segment).
     runtime_id: u64,
 }
@@ -165,13 +161,7 @@ impl Telemetry {
             runtime_id,
             seg,
             publisher: std::sync::OnceLock::new(),
-            rescuer: std::sync::OnceLock::new(),
         }
-    }
-
-    /// Sets the function the monitor calls for a worker stuck in one poll (once).
-    pub(crate) fn set_rescuer(&self, f: Box<dyn Fn(usize) + Send + Sync>) {
-        let _ = self.rescuer.set(f);
     }
 
     /// Sets the function the monitor calls every 100 ms to publish computed values (once).
@@ -647,10 +637,6 @@ impl Telemetry {
                         .store(if seq.is_multiple_of(2) { 0 } else { now });
                 }
                 continue;
-            }
-            // The same poll as a tick ago: let the scheduler hand this worker's queue to others.
-            if let Some(rescue) = self.rescuer.get() {
-                rescue(w);
             }
             let running = now - s.since;
             for (lint, limit) in [

@@ -127,8 +127,6 @@ impl Telemetry {
 
     pub(crate) fn set_publisher(&self, _f: Box<dyn Fn() + Send + Sync>) {}
 
-    pub(crate) fn set_rescuer(&self, _f: Box<dyn Fn(usize) + Send + Sync>) {}
-
     #[inline(always)]
     pub(crate) fn ev_cancelled(&self, _task: u64, _in_poll: bool) {}
 

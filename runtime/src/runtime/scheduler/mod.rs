@@ -10,7 +10,6 @@ use std::future::Future;
 use std::sync::Arc;
 
 pub(crate) use multi_thread::handle_pool_metrics as multi_thread_pool_metrics;
-pub(crate) use multi_thread::queue::SlotEntry;
 
 /// A handle to either scheduler.
 #[derive(Clone)]

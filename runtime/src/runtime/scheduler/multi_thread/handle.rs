@@ -74,16 +74,6 @@ impl Handle {
             exited: Mutex::new(Vec::new()),
             config,
         });
-        // A worker stuck inside one poll gives up its queued work (the run-next slot included)
-        // to a sleeper. Weak: the monitor must not keep the scheduler alive.
-        let weak = Arc::downgrade(&handle);
-        handle.tel.set_rescuer(Box::new(move |w| {
-            if let Some(h) = weak.upgrade() {
-                if h.remotes.get(w).is_some_and(|r| !r.is_empty()) {
-                    h.notify_parked();
-                }
-            }
-        }));
         (handle, cores)
     }
 

@@ -1,15 +1,5 @@
-//! A worker's run queue: a crossbeam-deque `Worker` (Chase-Lev deque, used FIFO, stealable), a
-//! LIFO slot holding the most recently woken task, and a run-next slot holding the most recently
-//! spawned one.
-//!
-//! The run-next slot makes a task that spawns another and finishes (a chain, a request handing
-//! off to a new task) cost no wake-up: the spawned task runs next on the same worker, and only a
-//! task displaced from the slot (a second spawn in one poll) goes to the queue and wakes a sleeper.
-//! Unlike the LIFO slot it is stealable: it is one atomic pointer that the owner fills and empties
-//! with a swap and a thief empties with a swap, so every task in it is taken by exactly one of
-//! them. A thief looks there when the victim's queue is empty; the runtime's monitor wakes a
-//! sleeper when a worker has been inside one poll for a tick with work queued (`rescue`), so a
-//! spawned task does not wait for a worker that blocks.
+//! A worker's run queue: a crossbeam-deque `Worker` (Chase-Lev deque, used FIFO, stealable) plus a
+//! LIFO slot holding the most recently woken task.
 //!
 //! The LIFO slot makes message passing fast: a task woken by the running task runs next, while its
 //! data is still in cache. It is private to the worker (never stolen), and the worker runs at most
@@ -24,129 +14,23 @@ pub(crate) use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 #[cfg(loom)]
 pub(crate) use loom_deque::{Injector, Steal, Stealer, Worker};
 
-use crate::loom::sync::atomic::{AtomicPtr, Ordering::*};
-use crate::loom::sync::Arc;
-use std::marker::PhantomData;
-use std::ptr;
-
-/// Tasks a worker may run from the LIFO and run-next slots in a row.
+/// Tasks a worker may run from the LIFO slot in a row.
 pub(crate) const MAX_LIFO_POLLS: usize = 3;
 
-/// A queue entry that fits the run-next slot: one non-null pointer.
-pub(crate) trait SlotEntry: Sized {
-    /// Gives up the entry as a non-null pointer.
-    fn into_ptr(self) -> *mut ();
-
-    /// The entry back.
-    ///
-    /// # Safety
-    /// `ptr` came from [`SlotEntry::into_ptr`] and is turned back at most once.
-    unsafe fn from_ptr(ptr: *mut ()) -> Self;
-}
-
-/// The run-next slot: one entry, put and taken with an atomic swap by the owner, taken with one by
-/// a thief. Each pointer a swap returns is owned by that swapper alone (a swap is a single
-/// read-modify-write, so two swaps never return the same value); `AcqRel` makes the task's state
-/// written before the put visible to whoever takes it.
-pub(crate) struct NextSlot<T: SlotEntry> {
-    ptr: AtomicPtr<()>,
-    _entry: PhantomData<T>,
-}
-
-// SAFETY: the slot only moves `T`s between threads (each one owned by exactly one side at a
-// time, see above), like a channel.
-unsafe impl<T: SlotEntry + Send> Send for NextSlot<T> {}
-// SAFETY: as above.
-unsafe impl<T: SlotEntry + Send> Sync for NextSlot<T> {}
-
-impl<T: SlotEntry> NextSlot<T> {
-    fn new() -> NextSlot<T> {
-        NextSlot {
-            ptr: AtomicPtr::new(ptr::null_mut()),
-            _entry: PhantomData,
-        }
-    }
-
-    /// Puts `task` in; returns the previous occupant.
-    fn put(&self, task: T) -> Option<T> {
-        let prev = self.ptr.swap(task.into_ptr(), AcqRel);
-        // SAFETY: a non-null value came from `into_ptr`, and this swap alone returned it.
-        (!prev.is_null()).then(|| unsafe { T::from_ptr(prev) })
-    }
-
-    /// Takes the occupant.
-    fn take(&self) -> Option<T> {
-        if self.ptr.load(Relaxed).is_null() {
-            return None;
-        }
-        let prev = self.ptr.swap(ptr::null_mut(), AcqRel);
-        // SAFETY: as in `put`.
-        (!prev.is_null()).then(|| unsafe { T::from_ptr(prev) })
-    }
-
-    fn is_occupied(&self) -> bool {
-        !self.ptr.load(Acquire).is_null()
-    }
-}
-
-impl<T: SlotEntry> Drop for NextSlot<T> {
-    fn drop(&mut self) {
-        drop(self.take());
-    }
-}
-
 /// The owner's end.
-pub(crate) struct Local<T: SlotEntry> {
+pub(crate) struct Local<T> {
     deque: Worker<T>,
     lifo: Option<T>,
-    next: Arc<NextSlot<T>>,
 }
 
-/// Another worker's end: it can take half of the queue, or the run-next slot.
-pub(crate) struct Remote<T: SlotEntry>(Stealer<T>, Arc<NextSlot<T>>);
+/// Another worker's end: it can take half of the queue.
+pub(crate) struct Remote<T>(Stealer<T>);
 
-impl<T: SlotEntry> Local<T> {
+impl<T> Local<T> {
     pub(crate) fn new() -> (Local<T>, Remote<T>) {
         let deque = Worker::new_fifo();
         let stealer = deque.stealer();
-        let next = Arc::new(NextSlot::new());
-        let remote = Remote(stealer, next.clone());
-        (
-            Local {
-                deque,
-                lifo: None,
-                next,
-            },
-            remote,
-        )
-    }
-
-    /// Puts a spawned task in the run-next slot; the previous occupant goes to the back of the
-    /// queue. Returns true if something was pushed to the queue.
-    pub(crate) fn push_next(&mut self, task: T) -> bool {
-        match self.next.put(task) {
-            Some(prev) => {
-                self.deque.push(prev);
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// Takes the run-next slot's task.
-    pub(crate) fn take_next(&mut self) -> Option<T> {
-        self.next.take()
-    }
-
-    /// Moves the run-next slot's task (if any) to the back of the queue.
-    pub(crate) fn flush_next(&mut self) -> bool {
-        match self.next.take() {
-            Some(t) => {
-                self.deque.push(t);
-                true
-            }
-            None => false,
-        }
+        (Local { deque, lifo: None }, Remote(stealer))
     }
 
     /// Queues at the back (spawns, yields, tasks displaced from the slot).
@@ -182,21 +66,18 @@ impl<T: SlotEntry> Local<T> {
         }
     }
 
-    /// The next task: the LIFO slot first, then the run-next slot, then the front of the queue.
+    /// The next task: the slot first, then the front of the queue.
     pub(crate) fn pop(&mut self) -> Option<T> {
-        self.lifo
-            .take()
-            .or_else(|| self.next.take())
-            .or_else(|| self.deque.pop())
+        self.lifo.take().or_else(|| self.deque.pop())
     }
 
-    /// Tasks waiting (slots included).
+    /// Tasks waiting (slot included).
     pub(crate) fn len(&self) -> usize {
-        self.deque.len() + usize::from(self.lifo.is_some()) + usize::from(self.next.is_occupied())
+        self.deque.len() + usize::from(self.lifo.is_some())
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.lifo.is_none() && !self.next.is_occupied() && self.deque.is_empty()
+        self.lifo.is_none() && self.deque.is_empty()
     }
 
     pub(crate) fn deque(&self) -> &Worker<T> {
@@ -204,15 +85,10 @@ impl<T: SlotEntry> Local<T> {
     }
 }
 
-impl<T: SlotEntry> Remote<T> {
-    /// Steals half of the victim's queue (rounded up) into `dst`, or else its run-next task,
-    /// returning one task to run now and the number of tasks taken in all.
+impl<T> Remote<T> {
+    /// Steals half of the victim's queue (rounded up) into `dst`, returning one task to run now and
+    /// the number of tasks taken in all.
     pub(crate) fn steal_half_into(&self, dst: &mut Local<T>) -> Option<(T, u64)> {
-        self.steal_queue_into(dst)
-            .or_else(|| self.1.take().map(|t| (t, 1)))
-    }
-
-    fn steal_queue_into(&self, dst: &mut Local<T>) -> Option<(T, u64)> {
         loop {
             let limit = self.0.len().div_ceil(2).max(1);
             let before = dst.deque.len();
@@ -228,11 +104,11 @@ impl<T: SlotEntry> Remote<T> {
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.0.is_empty() && !self.1.is_occupied()
+        self.0.is_empty()
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.0.len() + usize::from(self.1.is_occupied())
+        self.0.len()
     }
 }
 
@@ -337,47 +213,9 @@ pub(crate) mod loom_deque {
     }
 }
 
-/// Test entries: small non-zero integers stand for tasks.
-#[cfg(test)]
-impl SlotEntry for usize {
-    fn into_ptr(self) -> *mut () {
-        assert_ne!(self, 0, "0 is the empty slot");
-        self as *mut ()
-    }
-
-    unsafe fn from_ptr(ptr: *mut ()) -> usize {
-        ptr as usize
-    }
-}
-
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-
-    #[test]
-    fn run_next_slot_displaces_to_back_and_is_stolen_last() {
-        let (mut q, remote) = Local::new();
-        let (mut thief, _r) = Local::<usize>::new();
-        assert!(!q.push_next(1));
-        assert!(q.push_next(2), "the first spawn went to the queue");
-        assert_eq!(q.len(), 2);
-        assert_eq!(remote.len(), 2);
-        assert_eq!(
-            remote.steal_half_into(&mut thief),
-            Some((1, 1)),
-            "the queue first"
-        );
-        assert_eq!(
-            remote.steal_half_into(&mut thief),
-            Some((2, 1)),
-            "then the slot"
-        );
-        assert!(remote.is_empty() && q.is_empty());
-        assert_eq!(remote.steal_half_into(&mut thief), None);
-        q.push_next(3);
-        q.push_lifo(4);
-        assert_eq!((q.pop(), q.pop(), q.pop()), (Some(4), Some(3), None));
-    }
 
     #[test]
     fn lifo_slot_displaces_to_back_and_runs_first() {
@@ -400,18 +238,12 @@ mod tests {
             victim.push_back(i);
         }
         victim.push_lifo(100);
-        victim.push_next(200);
         let (first, count) = remote.steal_half_into(&mut thief).unwrap();
         assert_eq!(first, 0);
         assert_eq!(count, 5);
         assert_eq!(thief.len(), 4);
-        assert_eq!(
-            victim.len(),
-            6,
-            "4 queued, the unstealable LIFO slot, the run-next slot"
-        );
+        assert_eq!(victim.len(), 5, "4 queued plus the unstealable LIFO slot");
         assert_eq!(victim.pop(), Some(100));
-        assert_eq!(victim.pop(), Some(200));
     }
 }
 
@@ -420,44 +252,6 @@ mod loom_tests {
     use super::*;
     use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
     use crate::loom::sync::Arc;
-
-    /// The owner spawns through the run-next slot and runs what it can while a thief steals
-    /// twice (the queue, then the slot): every task is taken exactly once.
-    #[test]
-    fn run_next_slot_tasks_are_taken_once() {
-        loom::model(|| {
-            let (mut local, remote) = Local::new();
-            let (mut thief_q, _r) = Local::<usize>::new();
-            let seen = Arc::new(AtomicUsize::new(0));
-            let s2 = seen.clone();
-            let t = loom::thread::spawn(move || {
-                let mut got = 0;
-                for _ in 0..2 {
-                    if let Some((first, _)) = remote.steal_half_into(&mut thief_q) {
-                        got |= 1 << first;
-                        while let Some(x) = thief_q.pop() {
-                            got |= 1 << x;
-                        }
-                    }
-                }
-                s2.fetch_or(got, SeqCst);
-            });
-            local.push_next(1);
-            local.push_next(2);
-            let mut got = 0;
-            if let Some(x) = local.take_next() {
-                got |= 1 << x;
-            }
-            local.push_next(3);
-            while let Some(x) = local.pop() {
-                got |= 1 << x;
-            }
-            t.join().unwrap();
-            let all = seen.load(SeqCst);
-            assert_eq!(all & got, 0, "a task was taken twice");
-            assert_eq!(all | got, 0b1110, "a task was lost");
-        });
-    }
 
     /// The owner pushes through the slot while a thief steals: every task is taken exactly once.
     #[test]

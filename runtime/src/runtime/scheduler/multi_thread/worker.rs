@@ -123,10 +123,11 @@ impl Core {
                 false
             }
             Kind::Spawn => {
-                // The stealable run-next slot: it runs next here unless another spawn displaces
-                // it to the queue (which wakes a sleeper) or a thief takes it.
+                // New tasks go where other workers can steal them: the LIFO slot is private, and a
+                // task left there while its worker blocks would wait for that worker.
                 self.stats.spawned_local += 1;
-                self.run_queue.push_next(task)
+                self.run_queue.push_back(task);
+                true
             }
             Kind::Yield => {
                 // No wake-up: this worker is running and will reach it; waking a sleeper for
@@ -235,21 +236,14 @@ impl WorkerContext {
         }
         core = self.poll(task, core)?;
         for _ in 0..MAX_LIFO_POLLS {
-            let task = match core.run_queue.take_lifo() {
-                Some(task) => {
-                    core.stats.lifo_hits += 1;
-                    task
-                }
-                None => match core.run_queue.take_next() {
-                    Some(task) => task,
-                    None => return Some(core),
-                },
+            let Some(task) = core.run_queue.take_lifo() else {
+                return Some(core);
             };
+            core.stats.lifo_hits += 1;
             core = self.poll(task, core)?;
         }
-        // The chain hit its limit: the slots' tasks wait their turn like the others.
-        let flushed = core.run_queue.flush_lifo();
-        if core.run_queue.flush_next() || flushed {
+        // The LIFO chain hit its limit: the slot's task waits its turn like the others.
+        if core.run_queue.flush_lifo() {
             self.handle.notify_parked();
         }
         Some(core)
