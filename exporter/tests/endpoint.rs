@@ -212,6 +212,31 @@ fn the_collector_and_the_text_publish_the_same_series() {
     }
     let rt = runtime("exporter-collector", 1);
     rt.block_on(async { zokio::spawn(async {}).await.unwrap() });
+    // The worker publishes its task-cell pool when it parks, just after the task completed: wait
+    // until this runtime's series stop changing (read by an exporter of its own, so the one under
+    // test counts exactly two scrapes).
+    let counts = || {
+        let set = Exporter::this_process().collect();
+        let t = set
+            .targets
+            .iter()
+            .position(|t| t.service == "exporter-collector");
+        let t = t.map(|t| t as u32);
+        let per_family: Vec<usize> = set
+            .families
+            .iter()
+            .map(|f| f.iter().filter(|s| s.target == t).count())
+            .collect();
+        per_family
+    };
+    let mut last = counts();
+    wait_for("this runtime's series settle", || {
+        std::thread::sleep(Duration::from_millis(20));
+        let now = counts();
+        let settled = now == last && now.iter().any(|&n| n > 0);
+        last = now;
+        settled
+    });
     let exporter = Exporter::this_process();
     let registry = prometheus::Registry::new();
     let collector = zokio_exporter::ZokioCollector::with_exporter(exporter.clone());
