@@ -20,25 +20,6 @@ fn family_of(name: &str) -> Option<&'static Family> {
     })
 }
 
-/// Every expression of the dashboards (panels and variables), with where it is.
-fn dashboard_exprs() -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = promql::panel_queries()
-        .into_iter()
-        .map(|q| {
-            (
-                format!("{} / {} / {}", q.dashboard, q.panel, q.ref_id),
-                q.expr,
-            )
-        })
-        .collect();
-    for (file, d) in promql::dashboards() {
-        for (name, query) in promql::query_variables(&d) {
-            out.push((format!("{file} / variable {name}"), query));
-        }
-    }
-    out
-}
-
 /// The rules file without its comment lines.
 fn rules_text() -> String {
     let text = std::fs::read_to_string(promql::rules_file()).unwrap();
@@ -48,7 +29,7 @@ fn rules_text() -> String {
 
 #[test]
 fn every_metric_named_is_in_the_catalog() {
-    let mut sources = dashboard_exprs();
+    let mut sources = promql::dashboard_exprs(false);
     sources.push(("zokio.rules.yml".into(), rules_text()));
     let mut unknown = Vec::new();
     for (at, expr) in &sources {
@@ -101,7 +82,7 @@ fn required_filters(at: &str, family: &Family) -> Vec<&'static str> {
 #[test]
 fn every_selector_filters_on_the_template_variables() {
     let mut bad = Vec::new();
-    for (at, expr) in dashboard_exprs() {
+    for (at, expr) in promql::dashboard_exprs(false) {
         for (name, start) in metric_names(&expr) {
             let Some(family) = family_of(&name) else {
                 continue;

@@ -372,7 +372,7 @@ fn every_dashboard_query_has_series(stack: &Stack, job: &str) {
         ("service", "demo-service"),
     ];
     values.extend(INTERVALS);
-    let exprs: Vec<(String, String)> = dashboard_exprs()
+    let exprs: Vec<(String, String)> = promql::dashboard_exprs(true)
         .into_iter()
         .map(|(at, e)| match promql::substitute(&e, &values) {
             Ok(e) => (at, e),
@@ -380,27 +380,6 @@ fn every_dashboard_query_has_series(stack: &Stack, job: &str) {
         })
         .collect();
     all_have_series(stack, &format!("dashboards on job {job}"), &exprs);
-}
-
-/// Every panel query, and every variable's `label_values` as PromQL, with where it is.
-fn dashboard_exprs() -> Vec<(String, String)> {
-    let mut exprs: Vec<(String, String)> = promql::panel_queries()
-        .into_iter()
-        .map(|q| {
-            (
-                format!("{} / {} / {}", q.dashboard, q.panel, q.ref_id),
-                q.expr,
-            )
-        })
-        .collect();
-    for (file, d) in promql::dashboards() {
-        for (name, query) in promql::query_variables(&d) {
-            let expr = promql::label_values_as_promql(&query);
-            let expr = expr.unwrap_or_else(|| panic!("{file}: variable {name}: {query}"));
-            exprs.push((format!("{file} / variable {name}"), expr));
-        }
-    }
-    exprs
 }
 
 /// Each `(where, expr)` returns at least one series, within [`SETTLE`] (data keeps arriving, so

@@ -107,6 +107,32 @@ pub fn label_values_as_promql(query: &str) -> Option<String> {
     Some(format!("group by ({}) ({})", label.trim(), selector.trim()))
 }
 
+/// Every expression of the dashboards with where it is: each panel query, and each query
+/// variable's query (as PromQL when `as_promql`: `label_values(sel, label)` becomes
+/// `group by (label) (sel)`).
+pub fn dashboard_exprs(as_promql: bool) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = panel_queries()
+        .into_iter()
+        .map(|q| {
+            (
+                format!("{} / {} / {}", q.dashboard, q.panel, q.ref_id),
+                q.expr,
+            )
+        })
+        .collect();
+    for (file, d) in dashboards() {
+        for (name, query) in query_variables(&d) {
+            let expr = match as_promql {
+                true => label_values_as_promql(&query)
+                    .unwrap_or_else(|| panic!("{file}: variable {name}: {query}")),
+                false => query,
+            };
+            out.push((format!("{file} / variable {name}"), expr));
+        }
+    }
+    out
+}
+
 /// Replaces Grafana's `$name`, `${name}` and `${name:format}` with `values`; an unknown name
 /// is an error (a dashboard using a variable it does not define).
 pub fn substitute(expr: &str, values: &[(&str, &str)]) -> Result<String, String> {
