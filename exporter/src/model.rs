@@ -3,7 +3,7 @@
 //! ([`crate::text`]), the `prometheus` crate's [`Collector`](crate::ZokioCollector) and OTLP all
 //! read it, so every path publishes the same names and values.
 
-use crate::catalog::{id, Family, Kind, FAMILIES, IO_BUCKETS_LOG2, POLL_BUCKETS_LOG2};
+use crate::catalog::{id, Family, FAMILIES, IO_BUCKETS_LOG2, POLL_BUCKETS_LOG2};
 use std::fmt;
 use std::ops::RangeInclusive;
 use std::sync::Arc;
@@ -174,7 +174,7 @@ pub struct MetricSet {
     pub families: Vec<Vec<Series>>,
     /// Series folded into `other` by this collection.
     pub folded: u64,
-    limits: Option<Limits>,
+    limits: Limits,
 }
 
 const NONE: LabelValue = LabelValue::None;
@@ -186,7 +186,7 @@ impl MetricSet {
             targets: Vec::new(),
             families: vec![Vec::new(); FAMILIES.len()],
             folded: 0,
-            limits: Some(limits),
+            limits,
         }
     }
 
@@ -238,10 +238,6 @@ impl MetricSet {
         }
     }
 
-    fn limits(&self) -> Limits {
-        self.limits.unwrap_or_default()
-    }
-
     /// Sums the series of target `t` that folding gave identical labels.
     fn merge_folded(&mut self, t: u32) {
         for family in &mut self.families {
@@ -280,7 +276,7 @@ impl Builder<'_> {
     }
 
     fn worker_label(&mut self, index: usize) -> LabelValue {
-        if index < self.set.limits().workers {
+        if index < self.set.limits.workers {
             LabelValue::Index(index as u32)
         } else {
             self.set.folded += 1;
@@ -398,7 +394,7 @@ impl Builder<'_> {
 
     fn pools(&mut self, s: &Snapshot) {
         for p in &s.pools {
-            let label = if p.index < self.set.limits().pools {
+            let label = if p.index < self.set.limits.pools {
                 let name = p
                     .name
                     .clone()
@@ -475,11 +471,6 @@ impl Builder<'_> {
         self.int(id::IO_CQ_OVERFLOWS, d.cq_overflows);
         self.int(id::IO_STRAY, d.stray_completions);
     }
-}
-
-/// The kind of a family, for callers holding only its index.
-pub fn kind(family: usize) -> Kind {
-    FAMILIES[family].kind
 }
 
 #[cfg(test)]
