@@ -494,6 +494,81 @@ fn lifecycle_events_name_the_tasks() {
     assert!(events.iter().any(|e| e.data == EventData::Park));
 }
 
+/// A worker of another runtime spawning here is not one of this runtime's workers: its spawns
+/// write no event into this runtime's rings (whose one writer is the worker that owns each),
+/// while its tasks are still listed in this runtime's table and their completions, which run
+/// here, are events here.
+#[test]
+fn a_worker_of_another_runtime_writes_no_events_here() {
+    use zokio_telemetry::{EventData, Outcome};
+    if !zokio::runtime::metrics::ENABLED {
+        return;
+    }
+    const TASKS: usize = 50;
+    let here = runtime_with_table("cross-here", 256);
+    let other = runtime(2, "cross-other");
+    let handle = here.handle().clone();
+    let (release, gate) = zokio::sync::watch::channel(false);
+    let ids = other.block_on(async move {
+        zokio::spawn(async move {
+            (0..TASKS)
+                .map(|_| {
+                    let mut gate = gate.clone();
+                    handle.spawn(async move {
+                        gate.wait_for(|open| *open).await.unwrap();
+                    })
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap()
+    });
+    let listed = snapshot_of("cross-here")
+        .tasks
+        .iter()
+        .filter(|t| ids.iter().any(|h| h.id().as_u64() == t.record.id))
+        .count();
+    assert_eq!(listed, TASKS);
+    release.send(true).unwrap();
+    let ids: Vec<u64> = here.block_on(async move {
+        let mut out = Vec::new();
+        for h in ids {
+            out.push(h.id().as_u64());
+            h.await.unwrap();
+        }
+        out
+    });
+    let ok = EventData::Complete {
+        outcome: Outcome::Ok,
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let events = loop {
+        let events = events_of("cross-here");
+        let completed = events
+            .iter()
+            .filter(|e| ids.contains(&e.task) && e.data == ok)
+            .count();
+        if completed == TASKS {
+            break events;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{completed} completions"
+        );
+    };
+    let spawns = events
+        .iter()
+        .filter(|e| matches!(e.data, EventData::Spawn { .. }))
+        .count();
+    assert_eq!(
+        spawns, 0,
+        "spawn events written by another runtime's worker"
+    );
+    assert!(events_of("cross-other")
+        .iter()
+        .all(|e| !ids.contains(&e.task)));
+}
+
 /// A task whose poll returns `Pending` without leaving a waker anywhere can never run again:
 /// `lost_waker`, once, on that task only (a task waiting on a channel holds a waker).
 #[test]

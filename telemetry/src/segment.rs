@@ -19,7 +19,7 @@ use std::io;
 use std::mem::offset_of;
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// A published segment. The file is removed when this is dropped.
@@ -29,7 +29,7 @@ pub struct Segment {
     path: PathBuf,
     layout: Layout,
     claimed: Vec<AtomicU64>,
-    claim_hint: AtomicUsize,
+    claim_hint: AtomicU64,
     strings: StringWriter,
     /// The backend record's seqlock sequence; the lock makes its writers one at a time.
     backend_seq: Mutex<u64>,
@@ -99,7 +99,7 @@ impl Segment {
             map,
             path,
             claimed: claim_bitmap(config.task_capacity),
-            claim_hint: AtomicUsize::new(0),
+            claim_hint: AtomicU64::new(0),
             strings: StringWriter::new(),
             backend_seq: Mutex::new(0),
             hot: HotOffsets::of(&layout),
@@ -118,7 +118,7 @@ impl Segment {
             map: Mapping::anonymous(layout.total_size as usize)?,
             path: PathBuf::new(),
             claimed: claim_bitmap(config.task_capacity),
-            claim_hint: AtomicUsize::new(0),
+            claim_hint: AtomicU64::new(0),
             strings: StringWriter::new(),
             backend_seq: Mutex::new(0),
             hot: HotOffsets::of(&layout),

@@ -15,7 +15,7 @@
 
 use crate::counters::Counter;
 use crate::seqlock;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Words per task slot, sequence included.
 pub const TASK_SLOT_WORDS: usize = 16;
@@ -214,7 +214,7 @@ impl<'a> TaskWords<'a> {
 pub struct TaskTable<'a> {
     slots: &'a [AtomicU64],
     claimed: &'a [AtomicU64],
-    hint: &'a AtomicUsize,
+    hint: &'a AtomicU64,
     overflows: &'a Counter,
 }
 
@@ -233,7 +233,7 @@ impl<'a> TaskTable<'a> {
     pub(crate) fn new(
         slots: &'a [AtomicU64],
         claimed: &'a [AtomicU64],
-        hint: &'a AtomicUsize,
+        hint: &'a AtomicU64,
         overflows: &'a Counter,
     ) -> TaskTable<'a> {
         TaskTable {
@@ -252,24 +252,44 @@ impl<'a> TaskTable<'a> {
     /// Claims a free slot; `None` (counted as an overflow) when the table is full. The slot is
     /// not listed until its first [`TaskSlot::update`].
     pub fn claim(&self) -> Option<TaskSlot<'a>> {
+        let index = self.claim_index()?;
+        // The claim's Acquire ordered us after the last owner's final write.
+        let seq = self.words(index)[0].load(Ordering::Relaxed);
+        Some(TaskSlot {
+            table: *self,
+            index,
+            seq,
+            record: TaskRecord::default(),
+        })
+    }
+
+    /// Sets a free slot's bit: its index, or `None` (counted as an overflow) when all are set.
+    ///
+    /// The hint holds the bitmap word to start from and, in its high half, how many claims may
+    /// still fail at once after a scan found the table full (a full scan reads every word: on a
+    /// runtime with more live tasks than slots each spawn paid for one). [`TaskTable::free`]
+    /// clears the count. A free racing with the failing scan may leave the count set with a
+    /// slot free: then at most [`FULL_SKIP`] claims overflow before the next scan finds it.
+    fn claim_index(&self) -> Option<usize> {
         let n = self.claimed.len();
-        let start = self.hint.load(Ordering::Relaxed);
+        let hint = self.hint.load(Ordering::Relaxed);
+        let (start, skip) = ((hint & HINT_WORD) as usize, hint >> 32);
+        if skip > 0 {
+            self.hint
+                .store(start as u64 | (skip - 1) << 32, Ordering::Relaxed);
+            self.overflows.add(1);
+            return None;
+        }
         for i in (0..n).map(|i| (start + i) % n) {
             if let Some(bit) = claim_bit(&self.claimed[i]) {
                 if i != start {
-                    self.hint.store(i, Ordering::Relaxed);
+                    self.hint.store(i as u64, Ordering::Relaxed);
                 }
-                let index = i * 64 + bit;
-                // The claim's Acquire ordered us after the last owner's final write.
-                let seq = self.words(index)[0].load(Ordering::Relaxed);
-                return Some(TaskSlot {
-                    table: *self,
-                    index,
-                    seq,
-                    record: TaskRecord::default(),
-                });
+                return Some(i * 64 + bit);
             }
         }
+        self.hint
+            .store(start as u64 | FULL_SKIP << 32, Ordering::Relaxed);
         self.overflows.add(1);
         None
     }
@@ -284,11 +304,19 @@ impl<'a> TaskTable<'a> {
     /// slot has one writer at a time, and each writer's writes happen before the next's (the
     /// runtime's task state hands a task from one worker to the next).
     pub fn claim_with(&self, record: &TaskRecord) -> Option<usize> {
-        let mut slot = self.claim()?;
-        slot.update(|r| *r = *record);
-        let index = slot.index;
-        std::mem::forget(slot);
+        let index = self.claim_index()?;
+        self.publish(index, record);
         Some(index)
+    }
+
+    /// Publishes `record` as live in slot `index`, which the caller holds: claimed through
+    /// [`TaskTable::claim_with`] and since [`TaskTable::retire`]d by the same thread, so it is
+    /// still claimed and no reader lists it. (A writer keeping retired slots for its next tasks
+    /// touches neither the shared bitmap nor lines another core wrote.) Panics if out of range.
+    pub fn publish(&self, index: usize, record: &TaskRecord) {
+        let words = self.words(index);
+        let mut seq = words[0].load(Ordering::Relaxed);
+        seqlock::write(words, &mut seq, &record.encode(true));
     }
 
     /// Stores one word of slot `index`'s record (Relaxed, no seqlock: see [`TaskField`]).
@@ -306,14 +334,36 @@ impl<'a> TaskTable<'a> {
 
     /// Marks slot `index` not live (under the seqlock) and frees it: the task is gone.
     pub fn release(&self, index: usize) {
+        self.retire(index);
+        self.free(index);
+    }
+
+    /// Marks slot `index` not live (under the seqlock), keeping it claimed: readers no longer
+    /// list it, and the caller may [`TaskTable::publish`] its next task there or
+    /// [`TaskTable::free`] it.
+    pub fn retire(&self, index: usize) {
         let words = self.words(index);
         let mut seq = words[0].load(Ordering::Relaxed);
         // Only the `live` word changes: a one-word seqlock write (the rest stays as it was).
         seqlock::write(&words[..2], &mut seq, &[0]);
+    }
+
+    /// Returns retired slot `index` to the free slots (any thread may claim it next).
+    pub fn free(&self, index: usize) {
         let (word, bit) = (index / 64, index % 64);
         self.claimed[word].fetch_and(!(1u64 << bit), Ordering::Release);
+        if self.hint.load(Ordering::Relaxed) >> 32 != 0 {
+            // The table was full: the next claim starts here, at once.
+            self.hint.store(word as u64, Ordering::Relaxed);
+        }
     }
 }
+
+/// The claim hint's bitmap word (its low half).
+const HINT_WORD: u64 = 0xffff_ffff;
+
+/// Claims that fail without a scan after one found the table full.
+const FULL_SKIP: u64 = 63;
 
 /// Sets the lowest clear bit of `word`; its index, or `None` when all are set.
 fn claim_bit(word: &AtomicU64) -> Option<usize> {
@@ -376,8 +426,7 @@ impl Drop for TaskSlot<'_> {
             &mut self.seq,
             &self.record.encode(false),
         );
-        let (word, bit) = (self.index / 64, self.index % 64);
-        self.table.claimed[word].fetch_and(!(1u64 << bit), Ordering::Release);
+        self.table.free(self.index);
     }
 }
 
@@ -388,7 +437,7 @@ mod tests {
     struct Fixture {
         slots: Vec<AtomicU64>,
         claimed: Vec<AtomicU64>,
-        hint: AtomicUsize,
+        hint: AtomicU64,
         overflows: Counter,
     }
 
@@ -398,7 +447,7 @@ mod tests {
                 .map(|_| AtomicU64::new(0))
                 .collect(),
             claimed: claim_bitmap(capacity),
-            hint: AtomicUsize::new(0),
+            hint: AtomicU64::new(0),
             overflows: Counter::default(),
         }
     }
@@ -422,7 +471,20 @@ mod tests {
         }
         assert_eq!(f.overflows.load(), 3);
         let freed = held.swap_remove(10).index();
-        assert_eq!(table.claim().map(|s| s.index()), Some(freed));
+        let again = table.claim().expect("the freed slot");
+        assert_eq!(again.index(), freed);
+        held.push(again);
+        // Full again: a hundred more claims overflow, each counted (most without a scan).
+        for _ in 0..100 {
+            assert!(table.claim().is_none());
+        }
+        assert_eq!(f.overflows.load(), 103);
+        let freed = held.swap_remove(20).index();
+        assert_eq!(
+            table.claim().map(|s| s.index()),
+            Some(freed),
+            "a free ends the skip"
+        );
     }
 
     #[test]
@@ -453,6 +515,47 @@ mod tests {
         table.release(i);
         assert_eq!(table.words(i)[1].load(Ordering::Relaxed), 0, "not live");
         assert_eq!(table.claim_with(&record), Some(i), "freed");
+    }
+
+    #[test]
+    fn a_retired_slot_stays_claimed_until_freed() {
+        let f = fixture(1);
+        let table = f.table();
+        let first = TaskRecord {
+            id: 7,
+            polls: 3,
+            ..TaskRecord::default()
+        };
+        let i = table.claim_with(&first).unwrap();
+        table.retire(i);
+        let payload = |i: usize| {
+            let mut words = [0u64; TASK_PAYLOAD_WORDS];
+            for (w, src) in words.iter_mut().zip(&table.words(i)[1..]) {
+                *w = src.load(Ordering::Relaxed);
+            }
+            TaskRecord::decode(&words)
+        };
+        assert!(!payload(i).0, "retired: not listed");
+        assert_eq!(table.claim_with(&first), None, "retired: still claimed");
+        assert_eq!(f.overflows.load(), 1);
+        let second = TaskRecord {
+            id: 8,
+            ..TaskRecord::default()
+        };
+        table.publish(i, &second);
+        assert_eq!(
+            payload(i),
+            (true, second),
+            "the whole record is the new task's"
+        );
+        assert_eq!(
+            table.words(i)[0].load(Ordering::Relaxed),
+            6,
+            "three seqlock writes"
+        );
+        table.retire(i);
+        table.free(i);
+        assert_eq!(table.claim_with(&first), Some(i), "freed");
     }
 
     #[test]

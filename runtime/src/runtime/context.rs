@@ -17,9 +17,10 @@ thread_local! {
             in_runtime: Cell::new(false),
         }
     };
-    /// The worker this thread is, `usize::MAX` for none. Its own thread-local without a
-    /// destructor, so reading it (telemetry does, on every poll) costs no initialisation check.
-    static WORKER_INDEX: Cell<usize> = const { Cell::new(usize::MAX) };
+    /// The worker this thread is (`usize::MAX` for none) and the tag of its runtime (its
+    /// telemetry's id). Its own thread-local without a destructor, so reading it (telemetry
+    /// does, on every poll) costs no initialisation check.
+    static WORKER_INDEX: Cell<(usize, u64)> = const { Cell::new((usize::MAX, 0)) };
 }
 
 /// Makes `handle` current until the guard drops (then the previous one is restored).
@@ -61,12 +62,27 @@ pub(crate) fn io_handle() -> Option<crate::io::driver::IoHandle> {
 /// The index of the worker thread this code runs on, if it runs on one.
 #[inline]
 pub(crate) fn worker_index() -> Option<usize> {
-    let i = WORKER_INDEX.with(Cell::get);
+    let (i, _) = WORKER_INDEX.with(Cell::get);
     (i != usize::MAX).then_some(i)
 }
 
-pub(crate) fn set_worker_index(index: Option<usize>) {
-    WORKER_INDEX.with(|w| w.set(index.unwrap_or(usize::MAX)));
+/// The index of the worker thread this code runs on if it is a worker of the runtime tagged
+/// `tag` (a worker of another runtime spawning or doing I/O here is none of this runtime's).
+#[inline]
+pub(crate) fn worker_index_of(tag: u64) -> Option<usize> {
+    let (i, t) = WORKER_INDEX.with(Cell::get);
+    (i != usize::MAX && t == tag).then_some(i)
+}
+
+/// This thread is worker `index` of the runtime tagged `tag` (its telemetry's id), or none.
+pub(crate) fn set_worker_index(index: Option<usize>, tag: u64) {
+    WORKER_INDEX.with(|w| w.set((index.unwrap_or(usize::MAX), tag)));
+}
+
+/// The worker this thread is, with its runtime's tag (to restore it later).
+pub(crate) fn worker() -> (Option<usize>, u64) {
+    let (i, t) = WORKER_INDEX.with(Cell::get);
+    ((i != usize::MAX).then_some(i), t)
 }
 
 /// Marks this thread as driving a runtime. Panics if it already is: blocking inside the runtime

@@ -76,15 +76,6 @@ impl<'a> PollWatch<'a> {
     }
 }
 
-/// Whether a task whose poll just returned `Pending` left no waker behind: not woken meanwhile,
-/// and no references but the owned list's, the poller's own and the `JoinHandle`'s (every waker
-/// and `AbortHandle` holds one). Nothing can then ever wake it: a lost waker. (A task an
-/// `AbortHandle` could still cancel is not counted.)
-fn no_waker_left(header: &Header) -> bool {
-    let s = header.state.load();
-    !s.is_notified() && s.ref_count() == 2 + usize::from(s.is_join_interested())
-}
-
 /// # Safety
 /// `ptr` heads a live `Cell<F, S>`.
 unsafe fn cell<'a, F: Future, S>(ptr: NonNull<Header>) -> &'a Cell<F, S> {
@@ -137,13 +128,19 @@ where
         watch.completed(panicked);
         return true;
     }
-    let lost = watch.tel.is_some() && no_waker_left(&cell.header);
     let transition = cell.header.state.transition_to_idle();
     // Still under RUNNING's protection of the telemetry slot (the transition's effects on the
-    // slot are ours until another poll starts, which needs this one's references).
-    watch.end(matches!(transition, TransitionToIdle::OkNotified), lost);
+    // slot are ours until another poll starts, which needs this one's references). A task that
+    // left no waker behind (nothing can wake it again) is a lost waker; one an `AbortHandle`
+    // could still cancel is not counted.
+    let (notified, lost) = match transition {
+        TransitionToIdle::OkNotified => (true, false),
+        TransitionToIdle::Ok { dealloc, no_waker } => (false, no_waker && !dealloc),
+        TransitionToIdle::Cancelled => (false, false),
+    };
+    watch.end(notified, lost);
     match transition {
-        TransitionToIdle::Ok { dealloc: last } => {
+        TransitionToIdle::Ok { dealloc: last, .. } => {
             if last {
                 // SAFETY: that was the last reference.
                 unsafe { self::dealloc::<F, S>(ptr) };

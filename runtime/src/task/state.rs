@@ -68,7 +68,10 @@ pub(crate) enum TransitionToRunning {
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum TransitionToIdle {
     /// Idle; the caller's queue reference is released (`dealloc` if it was the last).
-    Ok { dealloc: bool },
+    /// `no_waker`: no references were left but the owned list's, the poller's and the
+    /// `JoinHandle`'s (every waker and `AbortHandle` holds one), so nothing can wake it again:
+    /// a lost waker.
+    Ok { dealloc: bool, no_waker: bool },
     /// Woken during the poll: the caller keeps its reference and schedules the task again.
     OkNotified,
     /// Cancelled during the poll: the caller keeps `RUNNING` and cancels the future.
@@ -142,9 +145,10 @@ impl State {
                 // Keep the reference (and NOTIFIED): it becomes the new queue entry's.
                 (TransitionToIdle::OkNotified, Some(next))
             } else {
+                let no_waker = s.ref_count() == 2 + usize::from(s.is_join_interested());
                 let next = next.ref_dec();
                 let dealloc = next.ref_count() == 0;
-                (TransitionToIdle::Ok { dealloc }, Some(next))
+                (TransitionToIdle::Ok { dealloc, no_waker }, Some(next))
             }
         })
     }
@@ -355,7 +359,10 @@ mod tests {
         assert_eq!(s.transition_to_running(), TransitionToRunning::Success);
         assert_eq!(
             s.transition_to_idle(),
-            TransitionToIdle::Ok { dealloc: false }
+            TransitionToIdle::Ok {
+                dealloc: false,
+                no_waker: true
+            }
         );
         assert_eq!(s.load().ref_count(), 2);
         // A waker clone takes a ref, its wake by value submits with that ref.
@@ -393,9 +400,14 @@ mod tests {
     fn abort_idle_task_submits_it_cancelled() {
         let s = State::new();
         assert_eq!(s.transition_to_running(), TransitionToRunning::Success);
+        s.ref_inc();
         assert_eq!(
             s.transition_to_idle(),
-            TransitionToIdle::Ok { dealloc: false }
+            TransitionToIdle::Ok {
+                dealloc: false,
+                no_waker: false
+            },
+            "a waker is left"
         );
         assert_eq!(
             s.transition_to_notified_and_cancel(),

@@ -12,7 +12,7 @@ use crossbeam_utils::CachePadded;
 use std::cell::Cell;
 use std::io;
 use std::panic::Location;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use zokio_telemetry::{
@@ -79,14 +79,16 @@ pub(crate) struct Telemetry {
     seg: Segment,
     /// Event timestamps and task-state times count from here.
     epoch: Instant,
-    /// Per worker: events pushed into its ring (written only by the thread that is that worker).
-    heads: Box<[CachePadded<AtomicU64>]>,
+    /// Per worker: what only the thread that is that worker writes (its ring's head, its
+    /// clock, its slot cache), one cache-line group each.
+    locals: Box<[CachePadded<WorkerLocal>]>,
     /// Per worker: lints the monitor detected on the poll running now, for the worker to set on
     /// the task and report when the poll ends (bit `i`: `Lint::from_index(i)`).
     pending: Box<[CachePadded<AtomicU64>]>,
-    /// The runtime's clock, as of the monitor's last tick or a worker's last reading (ns):
-    /// event timestamps, which must not cost a clock reading each.
-    coarse_now: AtomicU64,
+    /// The runtime's clock as of the monitor's last tick (ns), on a line of its own that only
+    /// the monitor writes: with each worker's own last reading it stamps events, which must not
+    /// cost a clock reading each.
+    coarse_now: CachePadded<AtomicU64>,
     /// Polls longer than this are linted (`long_poll`).
     long_poll_ns: u64,
     /// Whether tasks get task-table slots (a capacity of 0 turns the table off).
@@ -99,6 +101,55 @@ pub(crate) struct Telemetry {
     publisher: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>,
     /// The runtime id published in the segment's header (0 for a detached segment).
     runtime_id: u64,
+}
+
+/// What one worker writes for itself, read by no other thread of the runtime.
+#[derive(Default)]
+struct WorkerLocal {
+    /// Events pushed into its ring.
+    head: AtomicU64,
+    /// Its last clock reading (ns, at park and unpark).
+    clock: AtomicU64,
+    /// Task-table slots its tasks retired, for its next spawns.
+    slots: SlotCache,
+}
+
+/// Task-table slots a worker keeps for reuse: slots of tasks that ended on it, retired (no
+/// longer listed) but still claimed, so its next spawns take one without a compare-and-swap on
+/// the shared claim bitmap, in lines its own core wrote last. Only the thread that is the
+/// worker touches its cache (the same rule as its event ring): plain loads and stores.
+///
+/// A slot waiting here is free but not claimable by other threads: a full table may count an
+/// overflow while up to [`SLOT_CACHE`] slots per worker wait in caches.
+#[derive(Default)]
+struct SlotCache {
+    len: AtomicU32,
+    slots: [AtomicU32; SLOT_CACHE],
+}
+
+/// Retired slots a worker keeps at most.
+const SLOT_CACHE: usize = 32;
+
+impl SlotCache {
+    #[inline]
+    fn pop(&self) -> Option<usize> {
+        let len = self.len.load(Relaxed);
+        let len = len.checked_sub(1)?;
+        self.len.store(len, Relaxed);
+        Some(self.slots[len as usize].load(Relaxed) as usize)
+    }
+
+    /// Keeps `index`; `false` if full.
+    #[inline]
+    fn push(&self, index: usize) -> bool {
+        let len = self.len.load(Relaxed);
+        if len as usize == SLOT_CACHE {
+            return false;
+        }
+        self.slots[len as usize].store(index as u32, Relaxed);
+        self.len.store(len + 1, Relaxed);
+        true
+    }
 }
 
 /// Monitor ticks between calls of the publisher (10 ms each).
@@ -149,9 +200,9 @@ impl Telemetry {
         };
         Telemetry {
             epoch: Instant::now(),
-            heads: words(),
+            locals: (0..workers).map(|_| CachePadded::default()).collect(),
             pending: words(),
-            coarse_now: AtomicU64::new(0),
+            coarse_now: CachePadded::new(AtomicU64::new(0)),
             long_poll_ns: LONG_POLL_NS,
             task_table: seg.layout().config.task_capacity > 0,
             id: {
@@ -181,6 +232,18 @@ impl Telemetry {
         };
         let seg = Segment::private(&config, &identity).expect("an anonymous mapping");
         Arc::new(Telemetry::with_segment(seg, workers, 0))
+    }
+
+    /// The tag its workers carry in the thread context (unique in this process, never 0), so
+    /// a worker of another runtime is not taken for one of ours.
+    pub(crate) fn worker_tag(&self) -> u64 {
+        self.id
+    }
+
+    /// The index of the worker of this runtime this thread is, if it is one.
+    #[inline]
+    fn this_worker(&self) -> Option<usize> {
+        crate::runtime::context::worker_index_of(self.id)
     }
 
     /// The runtime's id, as the segment's header publishes it (unique in this process; 0 for a
@@ -262,7 +325,10 @@ impl Telemetry {
         name: Option<&str>,
     ) -> u32 {
         let location = self.location_id(location);
-        self.ev_spawn(id, parent, location);
+        let worker = self.this_worker();
+        if let Some(w) = worker {
+            self.push(w, id, EventData::Spawn { parent, location });
+        }
         if !self.task_table {
             return 0;
         }
@@ -274,10 +340,14 @@ impl Telemetry {
             state: TaskState::Scheduled,
             ..TaskRecord::default()
         };
-        self.seg
-            .tasks()
-            .claim_with(&record)
-            .map_or(0, |i| i as u32 + 1)
+        let tasks = self.seg.tasks();
+        match worker.and_then(|w| self.locals[w].slots.pop()) {
+            Some(i) => {
+                tasks.publish(i, &record);
+                i as u32 + 1
+            }
+            None => tasks.claim_with(&record).map_or(0, |i| i as u32 + 1),
+        }
     }
 
     /// The string id of a spawn location, through a per-thread cache (interning takes a lock).
@@ -395,7 +465,7 @@ impl Telemetry {
             TaskState::Idle
         };
         t.store(TaskField::State, state.word(worker as u16));
-        let now = self.coarse_now.load(Relaxed).max(1);
+        let now = self.coarse_clock(worker).max(1);
         t.store(TaskField::StateSinceNs, now);
         // Busy time: a sampled poll stands for the `POLL_SAMPLE` polls around it; a flagged
         // (long) poll counts for itself.
@@ -458,13 +528,21 @@ impl Telemetry {
             .task_store(i, TaskField::Lints, lints | 1 << (32 + lint.index()));
     }
 
+    /// The coarse clock as worker `worker` knows it: the monitor's tick or its own last
+    /// reading, whichever is later (ns).
+    #[inline]
+    fn coarse_clock(&self, worker: usize) -> u64 {
+        let own = self.locals[worker].clock.load(Relaxed);
+        self.coarse_now.load(Relaxed).max(own)
+    }
+
     /// Pushes an event into worker `worker`'s ring. Only the thread that is worker `worker` (it
     /// holds that worker's core) may call it.
     #[inline]
     fn push(&self, worker: usize, task: u64, data: EventData) {
-        let head = &self.heads[worker];
+        let head = &self.locals[worker].head;
         let mut h = head.load(Relaxed);
-        let now = self.coarse_now.load(Relaxed);
+        let now = self.coarse_clock(worker);
         self.seg.push_event(worker, &mut h, now, task, data);
         head.store(h, Relaxed);
     }
@@ -472,7 +550,7 @@ impl Telemetry {
     /// Pushes an event into the ring of the worker this thread is, if it is one.
     #[inline]
     fn event(&self, task: u64, data: EventData) {
-        if let Some(w) = crate::runtime::context::worker_index() {
+        if let Some(w) = self.this_worker() {
             self.push(w, task, data);
         }
     }
@@ -538,12 +616,10 @@ impl Telemetry {
     /// Event: worker `worker` parks (`true`) or unparks; its counters hold a fresh clock reading.
     #[inline]
     pub(crate) fn ev_park(&self, worker: usize, park: bool, stats: &super::WorkerStats) {
-        // A plain store, not an RMW: a racing earlier reading may win, which only makes the
-        // coarse clock a little older.
+        // The worker's own word: storing into the shared clock here moved its line between
+        // the cores at every park.
         let now = self.ns_of(stats.clock());
-        if now > self.coarse_now.load(Relaxed) {
-            self.coarse_now.store(now, Relaxed);
-        }
+        self.locals[worker].clock.store(now, Relaxed);
         let data = if park {
             EventData::Park
         } else {
@@ -578,13 +654,6 @@ impl Telemetry {
         self.event(0, EventData::TimerFire { late_ns });
     }
 
-    /// Event (on this thread's worker, if it is one): `task` was spawned by `parent` at the
-    /// location of string id `location`.
-    #[inline]
-    fn ev_spawn(&self, task: u64, parent: u64, location: u32) {
-        self.event(task, EventData::Spawn { parent, location });
-    }
-
     /// Starts the monitor thread (unless `ZOKIO_MONITOR=off`): every [`MONITOR_PERIOD`] it
     /// advances the event clock and looks
     /// for polls that run too long (`long_poll`, `no_yield`), counting them at once and leaving
@@ -595,7 +664,7 @@ impl Telemetry {
             return Ok(());
         }
         let weak = Arc::downgrade(self);
-        let workers = self.heads.len();
+        let workers = self.locals.len();
         std::thread::Builder::new()
             .name("zokio-monitor".into())
             .spawn(move || {
@@ -658,8 +727,17 @@ impl Telemetry {
 
     /// The task of slot `slot` is gone (completed, panicked or cancelled): its slot is freed.
     pub(crate) fn task_released(&self, slot: u32) {
-        if slot != 0 {
-            self.seg.tasks().release(slot as usize - 1);
+        let Some(i) = (slot as usize).checked_sub(1) else {
+            return;
+        };
+        let tasks = self.seg.tasks();
+        tasks.retire(i);
+        // Kept for this worker's next spawn, else back to the bitmap for any thread.
+        if !self
+            .this_worker()
+            .is_some_and(|w| self.locals[w].slots.push(i))
+        {
+            tasks.free(i);
         }
     }
 }

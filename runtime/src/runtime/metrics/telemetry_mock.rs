@@ -42,6 +42,11 @@ impl Telemetry {
         Arc::new(Telemetry)
     }
 
+    /// The tag of this runtime's workers: all runtimes share 0 (nothing is counted per worker).
+    pub(crate) fn worker_tag(&self) -> u64 {
+        0
+    }
+
     /// No segment, no runtime id.
     pub(crate) fn runtime_id(&self) -> u64 {
         0

@@ -173,7 +173,7 @@ impl Handle {
     ) -> F::Output {
         let _pool = self.enter_pool();
         let _driving = self.driver.enter_io_driving(0);
-        let _worker = WorkerIndexGuard::enter();
+        let _worker = WorkerIndexGuard::enter(self.tel.worker_tag());
         let cx = CtContext {
             handle: self.clone(),
             core: RefCell::new(Some(core)),
@@ -313,7 +313,7 @@ impl Handle {
         let core = self.core.lock().take();
         let _pool = self.enter_pool();
         let _driving = self.driver.enter_io_driving(0);
-        let _worker = WorkerIndexGuard::enter();
+        let _worker = WorkerIndexGuard::enter(self.tel.worker_tag());
         let cx = CtContext {
             handle: self.clone(),
             core: RefCell::new(core),
@@ -351,19 +351,20 @@ impl Handle {
 }
 
 /// The thread holding the core is worker 0 (for telemetry) until dropped.
-struct WorkerIndexGuard(Option<usize>);
+struct WorkerIndexGuard((Option<usize>, u64));
 
 impl WorkerIndexGuard {
-    fn enter() -> WorkerIndexGuard {
-        let prev = crate::runtime::context::worker_index();
-        crate::runtime::context::set_worker_index(Some(0));
+    fn enter(tag: u64) -> WorkerIndexGuard {
+        let prev = crate::runtime::context::worker();
+        crate::runtime::context::set_worker_index(Some(0), tag);
         WorkerIndexGuard(prev)
     }
 }
 
 impl Drop for WorkerIndexGuard {
     fn drop(&mut self) {
-        crate::runtime::context::set_worker_index(self.0);
+        let (index, tag) = self.0;
+        crate::runtime::context::set_worker_index(index, tag);
     }
 }
 

@@ -186,7 +186,7 @@ pub(super) fn run(handle: Arc<Handle>, core: Box<Core>) {
     }
     let _runtime = context::enter_runtime();
     let _driving = handle.driver.enter_io_driving(core.index);
-    context::set_worker_index(Some(core.index));
+    context::set_worker_index(Some(core.index), handle.tel.worker_tag());
     let cx = WorkerContext {
         handle,
         core: RefCell::new(None),
@@ -194,7 +194,7 @@ pub(super) fn run(handle: Arc<Handle>, core: Box<Core>) {
     let prev = CURRENT.with(|c| c.replace(&cx));
     let core = cx.run(core);
     CURRENT.with(|c| c.set(prev));
-    context::set_worker_index(None);
+    context::set_worker_index(None, 0);
     if let Some(mut core) = core {
         core.publish(&cx.handle, true);
         core.drain();
@@ -364,6 +364,6 @@ pub(crate) fn block_in_place<F: FnOnce() -> R, R>(f: F) -> R {
     // The replacement thread drives this worker's ring now, and is this worker for telemetry;
     // ours submits like any other thread and writes no worker's events.
     let _not_driving = crate::io::driver::suspend_driving();
-    context::set_worker_index(None);
+    context::set_worker_index(None, 0);
     context::exit_runtime(f)
 }
