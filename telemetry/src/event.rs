@@ -229,6 +229,7 @@ impl EventData {
         EventKind::from_code(self.encode().0)
     }
 
+    #[inline]
     pub(crate) fn encode(&self) -> Raw {
         use EventKind as K;
         let c = |k: EventKind| k.code();
@@ -303,6 +304,7 @@ impl EventData {
 
 impl Event {
     /// Words 1.. of the record (everything but the stamp).
+    #[inline]
     pub(crate) fn encode(&self) -> [u64; EVENT_WORDS - 1] {
         let (kind, aux, a, b) = self.data.encode();
         let meta = u64::from(kind) | u64::from(self.worker) << 16 | u64::from(aux) << 32;

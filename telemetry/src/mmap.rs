@@ -78,6 +78,7 @@ impl Mapping {
     /// The mapping as words. The pointer is page-aligned, so word-aligned, and the mapping lives
     /// as long as `self`. Callers must not touch words past the file's current end (see the
     /// reader's truncation check).
+    #[inline]
     pub(crate) fn words(&self) -> &[AtomicU64] {
         // SAFETY: `ptr` is page-aligned and valid for `len` bytes (a multiple of 8) while `self`
         // lives; `AtomicU64` has the size and alignment of `u64` and any bit pattern is valid;

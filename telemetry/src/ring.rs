@@ -55,6 +55,7 @@ impl<'a> EventRing<'a> {
     }
 
     /// A ring whose writer knows the head already (a fresh ring: 0).
+    #[inline]
     pub(crate) fn starting_at(
         words: &'a [AtomicU64],
         capacity: usize,
@@ -73,6 +74,7 @@ impl<'a> EventRing<'a> {
 
     /// Appends an event, overwriting the oldest when full. Never blocks, allocates or makes a
     /// system call.
+    #[inline]
     pub fn push(&self, timestamp_ns: u64, task: u64, data: crate::EventData) {
         let head = self.head.get();
         self.head.set(head.wrapping_add(1));
@@ -95,6 +97,7 @@ impl<'a> EventRing<'a> {
     }
 
     /// Events pushed so far.
+    #[inline]
     pub fn pushed(&self) -> u64 {
         self.head.get()
     }

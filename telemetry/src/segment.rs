@@ -201,6 +201,7 @@ impl Segment {
     }
 
     /// The words of section `id`.
+    #[inline]
     fn section_words(&self, id: SectionId) -> &[AtomicU64] {
         let s = self.layout.section(id);
         &self.map.words()[s.word_of(0)..s.word_of(0) + (s.len / 8) as usize]
@@ -219,6 +220,7 @@ impl Segment {
     }
 
     /// The runtime-wide counters.
+    #[inline]
     pub fn runtime(&self) -> &RuntimeBlock {
         self.element(SectionId::Runtime, 0)
     }
@@ -302,6 +304,7 @@ impl Segment {
     /// itself (`head`: events it pushed so far, 0 for a fresh ring; advanced by one). For a
     /// writer that cannot hold an [`EventRing`] borrowing the segment. Panics if
     /// `index >= workers`.
+    #[inline]
     pub fn push_event(
         &self,
         index: usize,
@@ -321,6 +324,7 @@ impl Segment {
     }
 
     /// The task table.
+    #[inline]
     pub fn tasks(&self) -> TaskTable<'_> {
         let overflows = &self.runtime().task_table_overflows;
         TaskTable::new(

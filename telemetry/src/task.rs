@@ -98,6 +98,7 @@ pub struct TaskRecord {
 
 impl TaskRecord {
     /// The payload words, `live` first.
+    #[inline]
     pub(crate) fn encode(&self, live: bool) -> [u64; TASK_PAYLOAD_WORDS] {
         let names = u64::from(self.name);
         [
@@ -230,6 +231,7 @@ pub(crate) fn claim_bitmap(capacity: usize) -> Vec<AtomicU64> {
 }
 
 impl<'a> TaskTable<'a> {
+    #[inline]
     pub(crate) fn new(
         slots: &'a [AtomicU64],
         claimed: &'a [AtomicU64],
@@ -294,6 +296,7 @@ impl<'a> TaskTable<'a> {
         None
     }
 
+    #[inline]
     fn words(&self, index: usize) -> &'a [AtomicU64] {
         &self.slots[index * TASK_SLOT_WORDS..(index + 1) * TASK_SLOT_WORDS]
     }
@@ -313,6 +316,7 @@ impl<'a> TaskTable<'a> {
     /// [`TaskTable::claim_with`] and since [`TaskTable::retire`]d by the same thread, so it is
     /// still claimed and no reader lists it. (A writer keeping retired slots for its next tasks
     /// touches neither the shared bitmap nor lines another core wrote.) Panics if out of range.
+    #[inline]
     pub fn publish(&self, index: usize, record: &TaskRecord) {
         let words = self.words(index);
         let mut seq = words[0].load(Ordering::Relaxed);
@@ -341,6 +345,7 @@ impl<'a> TaskTable<'a> {
     /// Marks slot `index` not live (under the seqlock), keeping it claimed: readers no longer
     /// list it, and the caller may [`TaskTable::publish`] its next task there or
     /// [`TaskTable::free`] it.
+    #[inline]
     pub fn retire(&self, index: usize) {
         let words = self.words(index);
         let mut seq = words[0].load(Ordering::Relaxed);

@@ -376,7 +376,7 @@ impl Telemetry {
 
     /// Task slot `slot` (as kept by the task: index plus one) starts a poll on worker `worker`.
     /// The caller holds the task's RUNNING bit: the only writer of the slot.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn task_poll_started(&self, slot: u32, task_id: u64, worker: usize) {
         let w = self.seg.worker(worker);
         w.poll_seq.store(w.poll_seq.load() + 1);
@@ -394,6 +394,9 @@ impl Telemetry {
     /// The poll of slot `slot` (0: none, or already released) of `task` ended on `worker`:
     /// `notified` if it was woken during the poll (it runs again), `sampled_ns` if the poll was
     /// one of the timed ones. Lints the monitor flagged on this poll land on the task here.
+    ///
+    /// Inlined into the poll loop: the usual poll (untimed, unflagged) costs a few stores into
+    /// lines this worker wrote last; lints and sampled events are out of line.
     #[inline]
     pub(crate) fn task_poll_ended(
         &self,
@@ -407,15 +410,34 @@ impl Telemetry {
         w.current_task.store(0);
         w.poll_seq.store(w.poll_seq.load() + 1);
         let pending = self.take_pending(worker);
-        // A poll the monitor flagged is timed from when the monitor first saw it (a clock
-        // reading only for such polls): at most one monitor period short.
+        let mut measured = sampled_ns;
+        if pending != 0 || sampled_ns.is_some() {
+            measured = self.poll_end_reports(task, worker, notified, pending, sampled_ns);
+        }
+        if let Some(i) = (slot as usize).checked_sub(1) {
+            self.record_poll_end(i, task, worker, notified, pending, sampled_ns, measured);
+        }
+    }
+
+    /// The rare part of [`Telemetry::task_poll_ended`]: lint events for what the monitor
+    /// flagged, poll and yield events for a timed poll. Returns the poll's duration if known:
+    /// timed, or flagged (timed from when the monitor first saw it: a clock reading only for
+    /// such polls, at most one monitor period short).
+    #[cold]
+    fn poll_end_reports(
+        &self,
+        task: u64,
+        worker: usize,
+        notified: bool,
+        pending: u64,
+        sampled_ns: Option<u64>,
+    ) -> Option<u64> {
+        let w = self.seg.worker(worker);
         let flagged_ns =
             (pending != 0).then(|| self.now_ns().saturating_sub(w.stuck_since_ns.load()));
-        if pending != 0 {
-            for lint in Lint::in_mask(pending as u32) {
-                let value = sampled_ns.or(flagged_ns).unwrap_or(0);
-                self.push(worker, task, EventData::Lint { lint, value });
-            }
+        for lint in Lint::in_mask(pending as u32) {
+            let value = sampled_ns.or(flagged_ns).unwrap_or(0);
+            self.push(worker, task, EventData::Lint { lint, value });
         }
         // Poll and yield events come with the sampled polls only (one in `POLL_SAMPLE`): one
         // each per poll measured 10 % of a yield-heavy workload.
@@ -425,21 +447,13 @@ impl Telemetry {
                 self.ev_yield(worker, task);
             }
         }
-        if slot != 0 {
-            self.record_poll_end(
-                slot as usize - 1,
-                task,
-                worker,
-                notified,
-                pending,
-                sampled_ns,
-                flagged_ns,
-            );
-        }
+        sampled_ns.or(flagged_ns)
     }
 
-    /// The task record's part of [`Telemetry::task_poll_ended`].
+    /// The task record's part of [`Telemetry::task_poll_ended`] (`measured`: the poll's
+    /// duration if timed or flagged).
     #[allow(clippy::too_many_arguments)]
+    #[inline]
     fn record_poll_end(
         &self,
         i: usize,
@@ -448,13 +462,9 @@ impl Telemetry {
         notified: bool,
         pending: u64,
         sampled_ns: Option<u64>,
-        flagged_ns: Option<u64>,
+        measured: Option<u64>,
     ) {
         let t = self.seg.task(i);
-        if pending != 0 {
-            let lints = t.load(TaskField::Lints);
-            t.store(TaskField::Lints, lints | pending << 32);
-        }
         let polls = t.load(TaskField::Polls) + 1;
         t.store(TaskField::Polls, polls);
         // Every poll but the first follows a wake (wakes while already queued coalesce).
@@ -465,17 +475,9 @@ impl Telemetry {
             TaskState::Idle
         };
         t.store(TaskField::State, state.word(worker as u16));
-        let now = self.coarse_clock(worker).max(1);
-        t.store(TaskField::StateSinceNs, now);
-        // Busy time: a sampled poll stands for the `POLL_SAMPLE` polls around it; a flagged
-        // (long) poll counts for itself.
-        let busy = sampled_ns.map(|ns| ns * POLL_SAMPLE).or(flagged_ns);
-        if let Some(ns) = sampled_ns.or(flagged_ns) {
-            t.store(TaskField::LastPollDurationNs, ns);
-        }
-        if let Some(add) = busy {
-            let before = t.load(TaskField::BusyNs);
-            t.store(TaskField::BusyNs, before + add);
+        t.store(TaskField::StateSinceNs, self.coarse_clock(worker).max(1));
+        if let Some(ns) = measured {
+            self.record_measured_poll(i, pending, sampled_ns, ns);
         }
         if notified {
             let self_wakes = t.load(TaskField::SelfWakes) + 1;
@@ -484,6 +486,22 @@ impl Telemetry {
                 self.flag(i, task, worker, Lint::SelfWakeStorm, self_wakes);
             }
         }
+    }
+
+    /// A timed or flagged poll of slot `i` took `ns`: its duration, busy time (a sampled poll
+    /// stands for the `POLL_SAMPLE` polls around it; a flagged long poll counts for itself)
+    /// and the lints the monitor set on it.
+    #[cold]
+    fn record_measured_poll(&self, i: usize, pending: u64, sampled_ns: Option<u64>, ns: u64) {
+        let t = self.seg.task(i);
+        if pending != 0 {
+            let lints = t.load(TaskField::Lints);
+            t.store(TaskField::Lints, lints | pending << 32);
+        }
+        t.store(TaskField::LastPollDurationNs, ns);
+        let busy = sampled_ns.map_or(ns, |ns| ns * POLL_SAMPLE);
+        let before = t.load(TaskField::BusyNs);
+        t.store(TaskField::BusyNs, before + busy);
     }
 
     /// Lints the monitor set on the poll that just ended on `worker` (usually none: one load).
@@ -520,6 +538,7 @@ impl Telemetry {
     }
 
     /// Sets lint `lint` on task `task` (slot `i`), counts it on `worker` and reports it.
+    #[cold]
     fn flag(&self, i: usize, task: u64, worker: usize, lint: Lint, value: u64) {
         self.seg.worker(worker).lints[lint.index()].add(1);
         self.push(worker, task, EventData::Lint { lint, value });
