@@ -208,6 +208,35 @@ fn owned_buffers_round_trip(rt: Runtime) {
     });
 }
 
+/// A stream dropped right after its last write still delivers every byte, then end of stream:
+/// on io_uring the last send is still in flight (from a task on a worker its submission may
+/// not even have reached the kernel yet), and it keeps the descriptor open until it is done.
+fn dropped_stream_delivers_its_last_write(rt: Runtime) {
+    rt.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let data = pattern(1024 * 1024 + 17, 9);
+        let expect = data.clone();
+        let server = zokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut got = Vec::new();
+            s.read_to_end(&mut got).await.unwrap();
+            got
+        });
+        let client = zokio::spawn(async move {
+            let mut c = TcpStream::connect(addr).await.unwrap();
+            for chunk in data.chunks(64 * 1024) {
+                c.write_all(chunk).await.unwrap();
+            }
+            drop(c);
+        });
+        client.await.unwrap();
+        let got = server.await.unwrap();
+        assert_eq!(got.len(), expect.len());
+        assert!(got == expect, "the bytes differ");
+    });
+}
+
 /// A dropped `accept()` future loses no connection: the next `accept()` returns it.
 fn dropped_accept_loses_no_connection(rt: Runtime) {
     rt.block_on(async {
@@ -255,6 +284,7 @@ rt_io_test!(
     thousand_concurrent_connections,
     into_split_halves_reunite,
     owned_buffers_round_trip,
+    dropped_stream_delivers_its_last_write,
     dropped_accept_loses_no_connection,
     peek_and_try_read,
 );

@@ -265,6 +265,16 @@ impl<T: OpData> Op<T> {
         Poll::Ready((cqe, data))
     }
 
+    /// Changes the data while the kernel may still use it (under the cell's lock; nothing the
+    /// kernel reads may move).
+    pub(crate) fn with_data(&self, f: impl FnOnce(&mut T)) {
+        if let Some(cell) = &self.cell {
+            if let Some(d) = cell.slot.lock().unwrap().data.as_mut() {
+                f(d);
+            }
+        }
+    }
+
     /// The data, if the kernel is done with it.
     pub(crate) fn take_data(&mut self) -> Option<T> {
         let cell = self.cell.as_ref()?;

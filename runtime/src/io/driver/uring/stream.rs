@@ -29,7 +29,11 @@ const MAX_CHUNK: usize = 64 * 1024;
 const MIN_RECV: usize = 4 * 1024;
 
 struct Buf {
-    _fd: Arc<OwnedFd>,
+    /// Keeps the descriptor open while the kernel may use it. A send leaves it `None` while
+    /// the stream lives (the stream's own reference keeps the descriptor open; a clone per send
+    /// was the costliest instruction of the write path) and gets one when the stream is
+    /// dropped with the send in flight.
+    _fd: Option<Arc<OwnedFd>>,
     bytes: Vec<u8>,
     done: usize,
 }
@@ -240,7 +244,7 @@ impl NativeStream {
         bytes.clear();
         bytes.reserve(size);
         let data = Buf {
-            _fd: self.fd.clone(),
+            _fd: Some(self.fd.clone()),
             bytes,
             done: 0,
         };
@@ -268,7 +272,7 @@ impl NativeStream {
         let n = bytes.len();
         if n > 0 {
             w.op = Some(self.submit_send(Buf {
-                _fd: self.fd.clone(),
+                _fd: None,
                 bytes,
                 done: 0,
             })?);
@@ -340,6 +344,8 @@ impl Drop for NativeStream {
             br.give_back(bid);
         }
         if let Some(op) = self.write.get_mut().unwrap().op.take() {
+            // The send outlives the stream: it keeps the descriptor open from now on.
+            op.with_data(|b| b._fd = Some(self.fd.clone()));
             op.detach();
         }
     }
