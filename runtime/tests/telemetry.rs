@@ -3,6 +3,10 @@
 //!
 //! The tests of this binary share one segment directory (`ZOKIO_TELEMETRY_DIR`, set before the
 //! first runtime is built), so they never see other processes' segments.
+//!
+//! Not built under loom, where telemetry is compiled out and `zokio-telemetry` leaves its
+//! reader out.
+#![cfg(not(loom))]
 
 mod support;
 
