@@ -22,7 +22,7 @@ impl Mapping {
     /// Maps `len` bytes of `fd` shared, writable when `write`. `len` must be a non-zero multiple
     /// of 8 no larger than the file.
     pub(crate) fn new(fd: BorrowedFd<'_>, len: usize, write: bool) -> io::Result<Mapping> {
-        if len == 0 || len % 8 != 0 {
+        if len == 0 || !len.is_multiple_of(8) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "mapping length",
@@ -50,7 +50,7 @@ impl Mapping {
     /// A private anonymous mapping of `len` zeroed bytes (a segment nobody else can map: the
     /// runtime's own counters when publication is off). `len` as for [`Mapping::new`].
     pub(crate) fn anonymous(len: usize) -> io::Result<Mapping> {
-        if len == 0 || len % 8 != 0 {
+        if len == 0 || !len.is_multiple_of(8) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "mapping length",

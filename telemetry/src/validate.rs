@@ -176,7 +176,7 @@ fn check_bounds(s: &Section, header_size: u64, total: u64) -> std::result::Resul
         .elem_size
         .checked_mul(s.count)
         .ok_or("element size × count overflows")?;
-    if s.offset % 128 != 0 || s.elem_size % 8 != 0 {
+    if !s.offset.is_multiple_of(128) || !s.elem_size.is_multiple_of(8) {
         return Err(format!(
             "offset {} or element size {} misaligned",
             s.offset, s.elem_size
