@@ -63,7 +63,11 @@ pub fn rates(prev: &Snapshot, cur: &Snapshot, elapsed: Duration) -> Rates {
     let workers = cur
         .workers
         .iter()
-        .map(|w| worker_rates(prev.workers.get(w.index).unwrap_or(&empty), w, elapsed))
+        .map(|w| {
+            let p = prev.workers.get(w.index).unwrap_or(&empty);
+            let in_poll = running_poll_ns(p, w, prev.runtime.clock_ns, cur.runtime.clock_ns);
+            worker_rates(p, w, in_poll, elapsed)
+        })
         .collect();
     Rates {
         workers,
@@ -73,9 +77,36 @@ pub fn rates(prev: &Snapshot, cur: &Snapshot, elapsed: Duration) -> Rates {
     }
 }
 
-fn worker_rates(prev: &WorkerSnapshot, cur: &WorkerSnapshot, elapsed: Duration) -> WorkerRates {
+/// Busy time the counters do not show yet: a worker publishes `busy_ns` between polls, so one
+/// stuck in a long poll (blocking in async code) would show 0 % busy until the poll returns.
+/// The poll running at `cur` (odd `poll_seq`), from when the monitor first saw it (or from
+/// `prev` if it was running then already) to `cur`, on the runtime's clock.
+fn running_poll_ns(
+    prev: &WorkerSnapshot,
+    cur: &WorkerSnapshot,
+    prev_clock: u64,
+    cur_clock: u64,
+) -> u64 {
+    let c = &cur.counters;
+    if c.poll_seq.is_multiple_of(2) || c.stuck_since_ns == 0 {
+        return 0;
+    }
+    let since = if prev.counters.poll_seq == c.poll_seq {
+        prev_clock
+    } else {
+        c.stuck_since_ns.max(prev_clock)
+    };
+    cur_clock.saturating_sub(since)
+}
+
+fn worker_rates(
+    prev: &WorkerSnapshot,
+    cur: &WorkerSnapshot,
+    in_poll_ns: u64,
+    elapsed: Duration,
+) -> WorkerRates {
     let (p, c) = (&prev.counters, &cur.counters);
-    let busy = c.busy_ns.saturating_sub(p.busy_ns) as f64;
+    let busy = (c.busy_ns.saturating_sub(p.busy_ns) + in_poll_ns) as f64;
     let wall = elapsed.as_nanos() as f64;
     let stolen_from = cur
         .stolen_from
@@ -190,6 +221,34 @@ mod tests {
         // spawned: remote 10 -> 50, local 50 -> 150: (40 + 100) / 2
         assert_eq!(r.spawned, 70.0);
         assert_eq!(r.completed, 25.0);
+    }
+
+    /// A worker inside one long poll publishes no busy time until the poll returns; the
+    /// console counts the poll itself, from when the monitor first saw it.
+    #[test]
+    fn a_worker_stuck_in_one_poll_is_busy() {
+        let stuck = |seq: u64, since: u64| {
+            let mut w = worker(0, 100, 0, 7_000_000, vec![]);
+            (w.counters.poll_seq, w.counters.stuck_since_ns) = (seq, since);
+            w
+        };
+        let at = |w: WorkerSnapshot, clock: u64| {
+            let mut s = snapshot(vec![w], 0);
+            s.runtime.clock_ns = clock;
+            s
+        };
+        let second = Duration::from_secs(1);
+        // The same poll all along: the whole second.
+        let prev = at(stuck(41, 2_500_000_000), 3_000_000_000);
+        let cur = at(stuck(41, 2_500_000_000), 4_000_000_000);
+        assert_eq!(rates(&prev, &cur, second).workers[0].busy_pct, 100.0);
+        // A poll that started (was first seen) a quarter second before `cur`.
+        let prev = at(stuck(40, 0), 3_000_000_000);
+        let cur = at(stuck(43, 3_750_000_000), 4_000_000_000);
+        assert_eq!(rates(&prev, &cur, second).workers[0].busy_pct, 25.0);
+        // Between polls: only what the counters say (none here).
+        let cur = at(stuck(44, 0), 4_000_000_000);
+        assert_eq!(rates(&prev, &cur, second).workers[0].busy_pct, 0.0);
     }
 
     #[test]
