@@ -96,19 +96,25 @@ impl OpTable {
         u64::from(entry.0) << 32 | slot as u64
     }
 
-    /// The cell of `key`, taken out of the table if `last`; `None` for a stray key.
-    pub(crate) fn get(&mut self, key: u64, last: bool) -> Option<Arc<dyn Completion>> {
+    /// The cell of `key`, taken out of the table (its last completion, or a failed
+    /// submission); `None` for a stray key.
+    pub(crate) fn take(&mut self, key: u64) -> Option<Arc<dyn Completion>> {
         let slot = (key & 0xffff_ffff) as usize;
-        let entry = self.slots.get_mut(slot)?;
-        if u64::from(entry.0) != key >> 32 || entry.1.is_none() {
-            return None;
-        }
-        if !last {
-            return entry.1.clone();
-        }
+        self.peek(key)?;
         self.free.push(slot as u32);
         self.live -= 1;
-        entry.1.take()
+        self.slots[slot].1.take()
+    }
+
+    /// The cell of `key`, left in the table; `None` for a stray key. (A multishot operation's
+    /// completions are dispatched through this reference, under the table's lock, rather than
+    /// through a clone of the cell's `Arc` each.)
+    pub(crate) fn peek(&self, key: u64) -> Option<&Arc<dyn Completion>> {
+        let (gen, cell) = self.slots.get((key & 0xffff_ffff) as usize)?;
+        if u64::from(*gen) != key >> 32 {
+            return None;
+        }
+        cell.as_ref()
     }
 
     /// Operations whose last completion has not arrived.

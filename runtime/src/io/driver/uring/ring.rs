@@ -164,7 +164,7 @@ impl Uring {
         }
         let key = self.ops.lock().unwrap().insert(cell);
         if let Err(e) = self.push_raw(&entry.clone().user_data(key)) {
-            self.ops.lock().unwrap().get(key, true);
+            self.ops.lock().unwrap().take(key);
             return Err(e);
         }
         self.stats.submitted(kind);
@@ -317,13 +317,22 @@ impl Uring {
                 self.stats.finished(OpKind::Cancel);
             }
             key => {
-                let last = !cqe.more();
-                let Some(cell) = self.ops.lock().unwrap().get(key, last) else {
-                    self.stray.fetch_add(1, Relaxed);
-                    return;
+                let waker = if cqe.more() {
+                    // More to come: the cell stays in the table, and is completed through the
+                    // table's reference under its lock (no reference-count traffic per
+                    // completion of a multishot receive).
+                    let ops = self.ops.lock().unwrap();
+                    ops.peek(key).map(|cell| cell.complete(cqe, self))
+                } else {
+                    let cell = self.ops.lock().unwrap().take(key);
+                    cell.map(|cell| cell.complete(cqe, self))
                 };
-                if let Some(waker) = cell.complete(cqe, self) {
-                    waker.wake();
+                match waker {
+                    None => {
+                        self.stray.fetch_add(1, Relaxed);
+                    }
+                    Some(Some(waker)) => waker.wake(),
+                    Some(None) => {}
                 }
             }
         }
