@@ -76,6 +76,7 @@ const KINDS: [EventKind; 14] = [
 
 impl EventKind {
     /// The stable code: `Spawn` is 1, then in declaration order; 0 is never written.
+    #[inline]
     pub fn code(self) -> u16 {
         match self {
             EventKind::Unknown(c) => c,

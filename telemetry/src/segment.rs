@@ -29,13 +29,20 @@ pub struct Segment {
     path: PathBuf,
     layout: Layout,
     claimed: Vec<AtomicU64>,
-    claim_hint: AtomicU64,
+    claim_hint: ClaimHint,
     strings: StringWriter,
     /// The backend record's seqlock sequence; the lock makes its writers one at a time.
     backend_seq: Mutex<u64>,
     /// Where the hot sections start, in words (computed once: writers use them per poll).
     hot: HotOffsets,
 }
+
+/// The task table's claim hint, on a 128-byte line pair of its own: claims and frees store to
+/// it, while the fields beside it (the mapping, the hot offsets) are read on every event and
+/// task update, by every worker.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct ClaimHint(AtomicU64);
 
 /// Word offsets of the sections writers touch on every poll, from the layout.
 #[derive(Debug, Clone, Copy)]
@@ -99,7 +106,7 @@ impl Segment {
             map,
             path,
             claimed: claim_bitmap(config.task_capacity),
-            claim_hint: AtomicU64::new(0),
+            claim_hint: ClaimHint::default(),
             strings: StringWriter::new(),
             backend_seq: Mutex::new(0),
             hot: HotOffsets::of(&layout),
@@ -118,7 +125,7 @@ impl Segment {
             map: Mapping::anonymous(layout.total_size as usize)?,
             path: PathBuf::new(),
             claimed: claim_bitmap(config.task_capacity),
-            claim_hint: AtomicU64::new(0),
+            claim_hint: ClaimHint::default(),
             strings: StringWriter::new(),
             backend_seq: Mutex::new(0),
             hot: HotOffsets::of(&layout),
@@ -330,7 +337,7 @@ impl Segment {
         TaskTable::new(
             self.section_words(SectionId::Tasks),
             &self.claimed,
-            &self.claim_hint,
+            &self.claim_hint.0,
             overflows,
         )
     }

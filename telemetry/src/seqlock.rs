@@ -36,6 +36,7 @@ pub enum SeqRead {
 /// Writes `values` as the payload of the record `words` (`words[0]` is the sequence).
 /// One writer per record at a time; it keeps the sequence in `seq`, so it never reads the
 /// shared word.
+#[inline]
 pub(crate) fn write(words: &[AtomicU64], seq: &mut u64, values: &[u64]) {
     let (word, payload) = words
         .split_first()
