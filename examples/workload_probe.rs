@@ -50,7 +50,9 @@ fn main() {
         None => usage("no iteration count"),
         Some(n) => match n.parse() {
             Ok(n) if n > 0 => n,
-            _ => usage(&format!("the iteration count must be a positive integer, not {n:?}")),
+            _ => usage(&format!(
+                "the iteration count must be a positive integer, not {n:?}"
+            )),
         },
     };
     let current_thread = match args.next().as_deref() {
