@@ -6,6 +6,8 @@
 //! to reap: if someone else is reaping, the completions are in good hands). The lock order is
 //! `cq` then `sq` (the reaper re-arms the wake-up poll while reaping); a submitter that finds the
 //! queue full flushes it and, if the kernel is holding back completions, reaps with `try_lock`.
+//! A multishot operation's completion is recorded in its cell under `ops` (`ops` then the cell's
+//! lock); nothing takes `ops` while holding a cell's lock.
 //!
 //! # Batching
 //! Submissions are pushed without a system call and flushed by one `io_uring_enter` when the
