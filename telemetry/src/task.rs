@@ -439,6 +439,15 @@ impl Drop for TaskSlot<'_> {
 mod tests {
     use super::*;
 
+    /// Slot `i`'s payload as a reader decodes it: whether it is live, and the record.
+    fn decoded(table: &TaskTable<'_>, i: usize) -> (bool, TaskRecord) {
+        let mut words = [0u64; TASK_PAYLOAD_WORDS];
+        for (w, src) in words.iter_mut().zip(&table.words(i)[1..]) {
+            *w = src.load(Ordering::Relaxed);
+        }
+        TaskRecord::decode(&words)
+    }
+
     struct Fixture {
         slots: Vec<AtomicU64>,
         claimed: Vec<AtomicU64>,
@@ -505,11 +514,7 @@ mod tests {
         table.store(i, TaskField::Polls, 12);
         table.store(i, TaskField::State, TaskState::Running.word(3));
         table.store(i, TaskField::Lints, 1 << 33);
-        let mut words = [0u64; TASK_PAYLOAD_WORDS];
-        for (w, src) in words.iter_mut().zip(&table.words(i)[1..]) {
-            *w = src.load(Ordering::Relaxed);
-        }
-        let (live, r) = TaskRecord::decode(&words);
+        let (live, r) = decoded(&table, i);
         assert!(live);
         assert_eq!(
             (r.id, r.parent, r.polls, r.state),
@@ -533,14 +538,7 @@ mod tests {
         };
         let i = table.claim_with(&first).unwrap();
         table.retire(i);
-        let payload = |i: usize| {
-            let mut words = [0u64; TASK_PAYLOAD_WORDS];
-            for (w, src) in words.iter_mut().zip(&table.words(i)[1..]) {
-                *w = src.load(Ordering::Relaxed);
-            }
-            TaskRecord::decode(&words)
-        };
-        assert!(!payload(i).0, "retired: not listed");
+        assert!(!decoded(&table, i).0, "retired: not listed");
         assert_eq!(table.claim_with(&first), None, "retired: still claimed");
         assert_eq!(f.overflows.load(), 1);
         let second = TaskRecord {
@@ -549,7 +547,7 @@ mod tests {
         };
         table.publish(i, &second);
         assert_eq!(
-            payload(i),
+            decoded(&table, i),
             (true, second),
             "the whole record is the new task's"
         );
