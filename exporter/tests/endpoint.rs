@@ -244,11 +244,12 @@ fn the_collector_and_the_text_publish_the_same_series() {
     let gathered = registry.gather();
     let set = exporter.collect();
     let names: Vec<&str> = gathered.iter().map(|f| f.name()).collect();
-    let want: Vec<&str> = set.iter().map(|(f, _)| f.name).collect();
-    let mut sorted_want = want.clone();
-    sorted_want.sort();
-    assert_eq!(names, sorted_want, "the registry sorts families by name");
-    // Other tests' runtimes come and go meanwhile: compare this runtime's series only.
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "the registry sorts families by name");
+    // Other tests' runtimes come and go between the two collections (a family only they had may
+    // be in one and not the other): compare the exporter's own families and those with series
+    // of this runtime.
     let ours = set
         .targets
         .iter()
@@ -259,7 +260,26 @@ fn the_collector_and_the_text_publish_the_same_series() {
             .iter()
             .any(|l| l.name() == "service" && l.value() == "exporter-collector")
     };
-    for mf in &gathered {
+    let exporter_scope = |name: &str| {
+        set.iter()
+            .any(|(f, _)| f.name == name && f.scope == zokio_exporter::catalog::Scope::Exporter)
+    };
+    let in_registry: Vec<&prometheus::proto::MetricFamily> = gathered
+        .iter()
+        .filter(|mf| exporter_scope(mf.name()) || mf.get_metric().iter().any(is_ours))
+        .collect();
+    let mut in_set: Vec<&str> = set
+        .iter()
+        .filter(|(f, series)| {
+            f.scope == zokio_exporter::catalog::Scope::Exporter
+                || series.iter().any(|s| Some(s.target) == ours)
+        })
+        .map(|(f, _)| f.name)
+        .collect();
+    in_set.sort();
+    let registry_names: Vec<&str> = in_registry.iter().map(|f| f.name()).collect();
+    assert_eq!(registry_names, in_set, "the same families");
+    for mf in in_registry {
         let (f, series) = set.iter().find(|(f, _)| f.name == mf.name()).unwrap();
         if f.scope == zokio_exporter::catalog::Scope::Exporter {
             continue;
