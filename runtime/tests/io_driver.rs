@@ -127,6 +127,14 @@ fn counters_match_the_work(rt: Runtime) {
     assert_eq!(accept.completed - accept.cancelled, 1, "{accept:?}");
     assert_eq!(accept.errors, 0, "{accept:?}");
     assert_eq!(io.cq_overflows, 0);
+    // On io_uring with provided buffers, every message came in a ring buffer (or, when the
+    // ring ran dry, in a single-shot read) and every buffer went back once read.
+    let b = &io.buffers;
+    if b.capacity > 0 {
+        assert!(b.hits + b.misses >= 2 * N as u64, "{b:?}");
+        assert!(b.hits <= read.completed, "{b:?} {read:?}");
+        assert_eq!(b.in_use, 0, "{b:?}");
+    }
 }
 
 /// File operations on io_uring are counted as io_uring operations.

@@ -9,6 +9,7 @@
 //! kernel from publication until a completion names it, then to the reader that took that
 //! completion until it calls [`BufRing::give_back`].
 
+use crossbeam_utils::CachePadded;
 use io_uring::types::BufRingEntry;
 use std::alloc::{alloc_zeroed, dealloc, Layout};
 use std::io;
@@ -27,8 +28,10 @@ pub(crate) const BUF_SIZE: usize = 16 * 1024;
 pub(crate) struct BufRing {
     entries: NonNull<BufRingEntry>,
     memory: NonNull<u8>,
-    tail: Mutex<u16>,
-    stats: PoolStats,
+    /// The producer side, on a line of its own: readers on any worker give buffers back
+    /// through it, while the ring's owner reads the fields above (and those of the ring around
+    /// this one) for every receive it arms.
+    producer: CachePadded<Producer>,
 }
 
 // SAFETY: the raw pointers are owned allocations; the entries are written only under `tail`,
@@ -37,13 +40,21 @@ unsafe impl Send for BufRing {}
 // SAFETY: as above.
 unsafe impl Sync for BufRing {}
 
-/// Counters of the I/O buffer pool (always kept: they are few and off the per-poll path).
-#[derive(Default)]
-struct PoolStats {
-    in_use: AtomicU64,
+/// The producer's tail and the I/O buffer pool's counters (always kept: they are few and off
+/// the per-poll path). Buffers in use are not counted on their own: they are the buffers
+/// taken (`hits`) less those given back (counted under the tail's lock, with no atomic
+/// operation of its own), which saves two read-modify-writes per received buffer.
+struct Producer {
+    tail: Mutex<Tail>,
     hits: AtomicU64,
     misses: AtomicU64,
-    growth: AtomicU64,
+}
+
+struct Tail {
+    /// The next entry to write (the kernel sees it once stored into the ring's tail field).
+    next: u16,
+    /// Buffers readers gave back.
+    returned: u64,
 }
 
 impl BufRing {
@@ -71,31 +82,45 @@ impl BufRing {
         let ring = BufRing {
             entries,
             memory,
-            tail: Mutex::new(0),
-            stats: PoolStats::default(),
+            producer: CachePadded::new(Producer {
+                tail: Mutex::new(Tail {
+                    next: 0,
+                    returned: 0,
+                }),
+                hits: AtomicU64::new(0),
+                misses: AtomicU64::new(0),
+            }),
         };
         // SAFETY: the ring memory is page-aligned, zeroed, `ENTRIES` entries long, and lives
         // until `unregister` in `Uring`'s drop has run.
         unsafe {
             submitter.register_buf_ring_with_flags(entries.as_ptr() as u64, ENTRIES, BGID, 0)
         }?;
-        ring.stats.growth.store(u64::from(ENTRIES), Relaxed);
-        for bid in 0..ENTRIES {
-            ring.publish(bid);
+        {
+            let mut tail = ring.producer.tail.lock().unwrap();
+            for bid in 0..ENTRIES {
+                ring.publish(&mut tail, bid);
+            }
         }
         Ok(ring)
     }
 
     /// The pool's counters, as the metrics snapshot shows them.
     pub(crate) fn metrics(&self) -> crate::runtime::metrics::IoBufferMetrics {
-        let s = &self.stats;
+        let p = &self.producer;
+        // Returned first: a buffer is given back only after it was taken, so `hits` read
+        // afterwards covers every buffer `returned` counts and the difference never goes
+        // negative.
+        let returned = p.tail.lock().unwrap().returned;
+        let hits = p.hits.load(Relaxed);
         crate::runtime::metrics::IoBufferMetrics {
             capacity: u64::from(ENTRIES),
             buffer_size: BUF_SIZE as u64,
-            in_use: s.in_use.load(Relaxed),
-            hits: s.hits.load(Relaxed),
-            misses: s.misses.load(Relaxed),
-            growth: s.growth.load(Relaxed),
+            in_use: hits.saturating_sub(returned),
+            hits,
+            misses: p.misses.load(Relaxed),
+            // The ring is made whole at start and never grows.
+            growth: u64::from(ENTRIES),
         }
     }
 
@@ -114,24 +139,24 @@ impl BufRing {
 
     /// A completion handed buffer `bid` to a reader.
     pub(crate) fn taken(&self) {
-        self.stats.hits.fetch_add(1, Relaxed);
-        self.stats.in_use.fetch_add(1, Relaxed);
+        self.producer.hits.fetch_add(1, Relaxed);
     }
 
     /// The kernel had no buffer for a receive (`ENOBUFS`).
     pub(crate) fn missed(&self) {
-        self.stats.misses.fetch_add(1, Relaxed);
+        self.producer.misses.fetch_add(1, Relaxed);
     }
 
     /// Returns buffer `bid` to the kernel.
     pub(crate) fn give_back(&self, bid: u16) {
-        self.stats.in_use.fetch_sub(1, Relaxed);
-        self.publish(bid);
+        let mut tail = self.producer.tail.lock().unwrap();
+        tail.returned += 1;
+        self.publish(&mut tail, bid);
     }
 
-    fn publish(&self, bid: u16) {
-        let mut tail = self.tail.lock().unwrap();
-        let slot = (*tail & (ENTRIES - 1)) as usize;
+    /// Writes buffer `bid` at the tail and publishes it (the caller holds the tail's lock).
+    fn publish(&self, tail: &mut Tail, bid: u16) {
+        let slot = (tail.next & (ENTRIES - 1)) as usize;
         // SAFETY: `slot < ENTRIES`; the producer side of the ring is ours under `tail`.
         let entry = unsafe { &mut *self.entries.as_ptr().add(slot) };
         // SAFETY: inside the buffer allocation.
@@ -139,12 +164,12 @@ impl BufRing {
         entry.set_addr(addr as u64);
         entry.set_len(BUF_SIZE as u32);
         entry.set_bid(bid);
-        *tail = tail.wrapping_add(1);
+        tail.next = tail.next.wrapping_add(1);
         // SAFETY: the tail field lies in the first entry of our ring allocation; the kernel reads
         // it atomically, so it is written as an atomic with Release (publishing the entry).
         let tail_ptr = unsafe { BufRingEntry::tail(self.entries.as_ptr()) } as *const AtomicU16;
         // SAFETY: `tail_ptr` is a valid, aligned u16 inside our allocation.
-        unsafe { &*tail_ptr }.store(*tail, Release);
+        unsafe { &*tail_ptr }.store(tail.next, Release);
     }
 
     /// Unregisters the ring (before the memory goes); the kernel must be done with it.

@@ -212,7 +212,7 @@ impl<T: OpData> Op<T> {
         data: T,
         build: impl FnOnce(&mut T) -> io_uring::squeue::Entry,
     ) -> io::Result<Op<T>> {
-        let cell = Arc::new(OpCell {
+        let mut cell = Arc::new(OpCell {
             kind,
             submitted_at: (ring.timing() && timed()).then(Instant::now),
             multishot: AtomicBool::new(false),
@@ -225,7 +225,10 @@ impl<T: OpData> Op<T> {
                 data: Some(data),
             }),
         });
-        let entry = build(cell.slot.lock().unwrap().data.as_mut().unwrap());
+        // The cell is not shared yet: its data is borrowed without taking the lock (the
+        // entry's addresses point into the cell's final place, which never moves).
+        let fresh = Arc::get_mut(&mut cell).expect("a new cell has no other reference");
+        let entry = build(fresh.slot.get_mut().unwrap().data.as_mut().unwrap());
         let key = ring.submit_op(&entry, kind, cell.clone())?;
         Ok(Op {
             cell: Some(cell),
@@ -259,15 +262,25 @@ impl<T: OpData> Op<T> {
         Poll::Pending
     }
 
-    /// Waits for a single-shot operation's completion and returns it with the data.
+    /// Waits for a single-shot operation's completion and returns it with the data (one
+    /// acquisition of the cell's lock for both).
     pub(crate) fn poll_complete(&mut self, cx: &mut Context<'_>) -> Poll<(Cqe, T)> {
-        let cqe = match self.poll_next(cx) {
-            Poll::Ready(Some(cqe)) => cqe,
-            Poll::Ready(None) => panic!("io operation polled after it completed"),
-            Poll::Pending => return Poll::Pending,
+        let Some(cell) = &self.cell else {
+            panic!("io operation polled after it completed")
         };
-        let cell = self.cell.take().expect("completed op has its cell");
-        let data = cell.slot.lock().unwrap().data.take().expect("op data");
+        let mut slot = cell.slot.lock().unwrap();
+        let Some(cqe) = slot.first.take() else {
+            assert!(!slot.finished, "io operation polled after it completed");
+            match &slot.waker {
+                Some(w) if w.will_wake(cx.waker()) => {}
+                _ => slot.waker = Some(cx.waker().clone()),
+            }
+            return Poll::Pending;
+        };
+        slot.first = slot.rest.pop_front();
+        let data = slot.data.take().expect("op data");
+        drop(slot);
+        self.cell = None;
         Poll::Ready((cqe, data))
     }
 
