@@ -336,6 +336,51 @@ fn task_records_count_polls() {
     assert_eq!(rt.block_on(h).unwrap(), 5);
 }
 
+/// A timed poll is measured once: the task's record and the worker's poll-time histogram
+/// hold the same duration. On a fresh current-thread runtime the first task poll is a timed
+/// one (the sampler times every 128th, starting with the first); it spins for 3 ms, then the
+/// task waits on a channel.
+#[test]
+fn a_timed_poll_is_measured_once_for_the_task_and_the_worker() {
+    if !zokio::runtime::metrics::ENABLED {
+        return;
+    }
+    dir();
+    let rt = Builder::new_current_thread()
+        .service_name("timed-poll")
+        .task_table_capacity(16)
+        .build()
+        .unwrap();
+    let (tx, rx) = zokio::sync::oneshot::channel::<()>();
+    let h = rt.spawn(async move {
+        let start = std::time::Instant::now();
+        while start.elapsed() < std::time::Duration::from_millis(3) {
+            std::hint::spin_loop();
+        }
+        rx.await.unwrap();
+    });
+    let id = h.id().as_u64();
+    // One turn of the scheduler: the task's first poll runs, then the runtime parks and
+    // publishes.
+    rt.block_on(zokio::task::yield_now());
+    let m = rt.metrics();
+    let s = snapshot_of("timed-poll");
+    let t = s
+        .tasks
+        .iter()
+        .find(|t| t.record.id == id)
+        .expect("the task is listed");
+    assert_eq!(t.record.polls, 1, "{t:?}");
+    let ns = t.record.last_poll_duration_ns;
+    assert!(ns >= 3_000_000, "{t:?}");
+    let hist = &m.workers[0].poll_time_histogram;
+    let bucket = zokio::runtime::metrics::bucket_of(ns);
+    assert_eq!(hist[bucket], 1, "{hist:?} (the task's poll took {ns} ns)");
+    assert_eq!(hist.iter().sum::<u64>(), m.workers[0].polls);
+    tx.send(()).unwrap();
+    rt.block_on(h).unwrap();
+}
+
 /// All events of every ring of `service`'s segment so far.
 fn events_of(service: &str) -> Vec<zokio_telemetry::Event> {
     let listing = list_in(dir()).unwrap();

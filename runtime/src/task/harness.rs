@@ -7,7 +7,7 @@ use super::span::Outcome;
 use super::state::{TransitionToIdle, TransitionToRunning};
 use super::waker::waker_ref;
 use super::{JoinError, Notified, Schedule, Task};
-use crate::runtime::metrics::{timed_task_poll, Telemetry};
+use crate::runtime::metrics::{timed_task_poll, timed_task_poll_ended, Telemetry};
 use std::future::Future;
 use std::mem;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -51,12 +51,21 @@ impl<'a> PollWatch<'a> {
         }
     }
 
+    /// How long a timed poll took (handed to the worker's sampler as well); `None` for the
+    /// others.
+    #[inline]
+    fn elapsed_ns(&self) -> Option<u64> {
+        let ns = self.started?.elapsed().as_nanos() as u64;
+        timed_task_poll_ended(ns);
+        Some(ns)
+    }
+
     /// The poll completed the task (whose slot is already released); `panicked` if it ended
     /// in a panic.
     #[inline]
     fn completed(self, panicked: bool) {
         if let Some(t) = self.tel {
-            let ns = self.started.map(|s| s.elapsed().as_nanos() as u64);
+            let ns = self.elapsed_ns();
             t.task_poll_ended(0, self.task, self.worker, false, ns);
             t.ev_complete(self.worker, self.task, panicked, false);
         }
@@ -67,7 +76,7 @@ impl<'a> PollWatch<'a> {
     #[inline]
     fn end(self, notified: bool, lost: bool) {
         if let Some(t) = self.tel {
-            let ns = self.started.map(|s| s.elapsed().as_nanos() as u64);
+            let ns = self.elapsed_ns();
             t.task_poll_ended(self.slot, self.task, self.worker, notified, ns);
             if lost {
                 t.lost_waker(self.slot, self.task, self.worker);

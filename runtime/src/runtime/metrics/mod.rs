@@ -31,7 +31,9 @@ pub(crate) use io::IoStats;
 pub use snapshot::{
     IoBufferMetrics, IoMetrics, IoOpMetrics, PoolMetrics, RuntimeMetrics, WorkerMetrics,
 };
-pub(crate) use telemetry::{timed_task_poll, RuntimeGauges, Telemetry, TelemetryConfig};
+pub(crate) use telemetry::{
+    timed_task_poll, timed_task_poll_ended, RuntimeGauges, Telemetry, TelemetryConfig,
+};
 pub(crate) use worker::{worker_snapshot, WorkerStats};
 
 /// Whether this build counts anything (the `telemetry` feature).

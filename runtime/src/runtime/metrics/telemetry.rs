@@ -769,19 +769,49 @@ struct Seen {
     flagged: u64,
 }
 
-/// Whether the task poll starting on this thread is one of the timed ones (one in
-/// [`POLL_SAMPLE`]): its start time if so.
+thread_local! {
+    /// The worker's sampler's decision for the poll starting on this thread: its start time
+    /// if it is one of the timed ones (set by [`WorkerStats::poll_started`], taken by the
+    /// task's poll), then the duration the task measured (taken by
+    /// [`WorkerStats::poll_ended`]). One sampler and two clock readings per timed poll serve
+    /// both the worker's histogram and the task's record.
+    ///
+    /// [`WorkerStats::poll_started`]: super::WorkerStats::poll_started
+    /// [`WorkerStats::poll_ended`]: super::WorkerStats::poll_ended
+    static TIMED_POLL: Cell<(Option<Instant>, Option<u64>)> = const { Cell::new((None, None)) };
+}
+
+/// Whether the task poll starting on this thread is one of the timed ones: its start time if
+/// so (the worker's sampler decides: one poll in [`POLL_SAMPLE`]).
 #[inline]
 pub(crate) fn timed_task_poll() -> Option<Instant> {
-    thread_local! {
-        static POLLS: Cell<u64> = const { Cell::new(0) };
-    }
-    let n = POLLS.with(|p| {
-        let n = p.get().wrapping_add(1);
-        p.set(n);
-        n
-    });
-    n.is_multiple_of(POLL_SAMPLE).then(Instant::now)
+    TIMED_POLL.with(|t| {
+        let (start, _) = t.get();
+        if start.is_some() {
+            t.set((None, None));
+        }
+        start
+    })
+}
+
+/// The timed task poll that started at `start` took `ns` (handed to the worker's sampler, which
+/// need not read the clock again).
+#[inline]
+pub(crate) fn timed_task_poll_ended(ns: u64) {
+    TIMED_POLL.with(|t| t.set((None, Some(ns))));
+}
+
+/// The worker's sampler: the poll about to start is a timed one, from `start`.
+#[inline]
+pub(crate) fn sample_next_poll(start: Instant) {
+    TIMED_POLL.with(|t| t.set((Some(start), None)));
+}
+
+/// The worker's sampler: the timed poll ended; the duration the task measured, if it did
+/// (else the sampler reads the clock itself). Clears the decision either way.
+#[inline]
+pub(crate) fn sampled_poll_ns() -> Option<u64> {
+    TIMED_POLL.with(|t| t.replace((None, None)).1)
 }
 
 fn warn_once(e: &io::Error) {

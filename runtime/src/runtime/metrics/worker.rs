@@ -117,14 +117,18 @@ impl WorkerStats {
     pub(crate) fn poll_started(&mut self) {
         if self.polls.is_multiple_of(POLL_SAMPLE) {
             self.poll_start = Instant::now();
+            super::telemetry::sample_next_poll(self.poll_start);
         }
     }
 
-    /// The poll ended.
+    /// The poll ended. A timed one takes the duration the task's poll measured, or reads the
+    /// clock when there was none (a task cancelled before its poll).
     #[inline]
     pub(crate) fn poll_ended(&mut self) {
         if self.polls.is_multiple_of(POLL_SAMPLE) {
-            self.timed_poll_ended(self.poll_start.elapsed().as_nanos() as u64);
+            let ns = super::telemetry::sampled_poll_ns()
+                .unwrap_or_else(|| self.poll_start.elapsed().as_nanos() as u64);
+            self.timed_poll_ended(ns);
         }
         self.polls += 1;
     }
