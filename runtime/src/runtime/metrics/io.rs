@@ -120,3 +120,19 @@ fn moves_bytes(kind: OpKind) -> bool {
         OpKind::Read | OpKind::Write | OpKind::Readv | OpKind::Writev
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The driver's kinds index the segment's I/O blocks: both lists must name the same kinds
+    /// in the same order, or one kind's counters land in another's block.
+    #[test]
+    fn op_kinds_index_the_segment_blocks_of_the_same_name() {
+        assert_eq!(OpKind::ALL.len(), IoOp::ALL.len());
+        for (i, kind) in OpKind::ALL.iter().enumerate() {
+            assert_eq!(kind.index(), i);
+            assert_eq!(kind.as_str(), IoOp::ALL[i].as_str(), "kind {i}");
+        }
+    }
+}
