@@ -55,8 +55,9 @@ impl<'a> PollWatch<'a> {
     /// others.
     #[inline]
     fn elapsed_ns(&self) -> Option<u64> {
-        let ns = self.started?.elapsed().as_nanos() as u64;
-        timed_task_poll_ended(ns);
+        let start = self.started?;
+        let ns = start.elapsed().as_nanos() as u64;
+        timed_task_poll_ended(start, ns);
         Some(ns)
     }
 

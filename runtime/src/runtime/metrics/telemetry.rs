@@ -770,48 +770,61 @@ struct Seen {
 }
 
 thread_local! {
-    /// The worker's sampler's decision for the poll starting on this thread: its start time
-    /// if it is one of the timed ones (set by [`WorkerStats::poll_started`], taken by the
-    /// task's poll), then the duration the task measured (taken by
-    /// [`WorkerStats::poll_ended`]). One sampler and two clock readings per timed poll serve
-    /// both the worker's histogram and the task's record.
+    /// The worker's sampler's decision for the poll starting on this thread: its start time if
+    /// it is one of the timed ones (set by [`WorkerStats::poll_started`], taken by the task's
+    /// poll), then the duration the task measured from that start (taken by
+    /// [`WorkerStats::poll_ended`], which uses it only if the start is its own). One sampler and
+    /// two clock readings per timed poll serve both the worker's histogram and the task's record.
     ///
     /// [`WorkerStats::poll_started`]: super::WorkerStats::poll_started
     /// [`WorkerStats::poll_ended`]: super::WorkerStats::poll_ended
-    static TIMED_POLL: Cell<(Option<Instant>, Option<u64>)> = const { Cell::new((None, None)) };
+    static TIMED_POLL: Cell<TimedPoll> = const { Cell::new(TimedPoll::None) };
+}
+
+#[derive(Clone, Copy)]
+enum TimedPoll {
+    None,
+    /// The next task poll is timed from this start.
+    Next(Instant),
+    /// The task poll timed from `.0` took `.1` ns.
+    Measured(Instant, u64),
 }
 
 /// Whether the task poll starting on this thread is one of the timed ones: its start time if
 /// so (the worker's sampler decides: one poll in [`POLL_SAMPLE`]).
 #[inline]
 pub(crate) fn timed_task_poll() -> Option<Instant> {
-    TIMED_POLL.with(|t| {
-        let (start, _) = t.get();
-        if start.is_some() {
-            t.set((None, None));
+    TIMED_POLL.with(|t| match t.get() {
+        TimedPoll::Next(start) => {
+            t.set(TimedPoll::None);
+            Some(start)
         }
-        start
+        _ => None,
     })
 }
 
 /// The timed task poll that started at `start` took `ns` (handed to the worker's sampler, which
 /// need not read the clock again).
 #[inline]
-pub(crate) fn timed_task_poll_ended(ns: u64) {
-    TIMED_POLL.with(|t| t.set((None, Some(ns))));
+pub(crate) fn timed_task_poll_ended(start: Instant, ns: u64) {
+    TIMED_POLL.with(|t| t.set(TimedPoll::Measured(start, ns)));
 }
 
 /// The worker's sampler: the poll about to start is a timed one, from `start`.
 #[inline]
 pub(crate) fn sample_next_poll(start: Instant) {
-    TIMED_POLL.with(|t| t.set((Some(start), None)));
+    TIMED_POLL.with(|t| t.set(TimedPoll::Next(start)));
 }
 
-/// The worker's sampler: the timed poll ended; the duration the task measured, if it did
-/// (else the sampler reads the clock itself). Clears the decision either way.
+/// The worker's sampler: its timed poll from `start` ended; the duration the task measured
+/// from that same start, if it did (else the sampler reads the clock itself). Clears the
+/// decision either way.
 #[inline]
-pub(crate) fn sampled_poll_ns() -> Option<u64> {
-    TIMED_POLL.with(|t| t.replace((None, None)).1)
+pub(crate) fn sampled_poll_ns(start: Instant) -> Option<u64> {
+    match TIMED_POLL.with(|t| t.replace(TimedPoll::None)) {
+        TimedPoll::Measured(at, ns) if at == start => Some(ns),
+        _ => None,
+    }
 }
 
 fn warn_once(e: &io::Error) {

@@ -31,7 +31,7 @@ pub(crate) fn timed_task_poll() -> Option<Instant> {
 
 /// Never called: nothing is timed.
 #[inline(always)]
-pub(crate) fn timed_task_poll_ended(_ns: u64) {}
+pub(crate) fn timed_task_poll_ended(_start: Instant, _ns: u64) {}
 
 /// Stand-in for the runtime's segment.
 #[derive(Debug)]

@@ -126,7 +126,7 @@ impl WorkerStats {
     #[inline]
     pub(crate) fn poll_ended(&mut self) {
         if self.polls.is_multiple_of(POLL_SAMPLE) {
-            let ns = super::telemetry::sampled_poll_ns()
+            let ns = super::telemetry::sampled_poll_ns(self.poll_start)
                 .unwrap_or_else(|| self.poll_start.elapsed().as_nanos() as u64);
             self.timed_poll_ended(ns);
         }
@@ -247,10 +247,32 @@ mod tests {
         s.publish(&tel, 1);
         let m = worker_snapshot(&tel, 1);
         assert_eq!(m.polls, 4 + 3 * POLL_SAMPLE);
+        // Every poll is in the histogram; where the three timed ones of the loop (and the 128
+        // each stands for) land depends on how long they took, so only the known ones are
+        // checked (see `untimed_polls_land_in_the_bucket_of_the_timed_one_before`).
         assert_eq!(m.poll_time_histogram.iter().sum::<u64>(), m.polls);
-        assert_eq!(m.poll_time_histogram[bucket_of(2_000)], 1);
+        assert!(m.poll_time_histogram[bucket_of(2_000)] >= 1);
+        assert!(m.poll_time_histogram[bucket_of(5_000_000)] >= 1);
         assert_eq!(m.busy_ns, 11);
         assert_eq!(m.stolen_from, vec![0, 0, 5]);
         assert_eq!((m.steal_operations, m.tasks_stolen, m.parks), (1, 5, 7));
+    }
+
+    /// A timed poll's bucket also counts the untimed polls after it, until the next timed one:
+    /// exact counts with known durations.
+    #[test]
+    fn untimed_polls_land_in_the_bucket_of_the_timed_one_before() {
+        let tel = Telemetry::detached(1);
+        let mut s = WorkerStats::new(1);
+        s.record_poll(2_000);
+        s.polls += 9; // nine untimed polls
+        s.record_poll(5_000_000);
+        s.polls += 4;
+        s.publish(&tel, 0);
+        let m = worker_snapshot(&tel, 0);
+        assert_eq!(m.polls, 15);
+        assert_eq!(m.poll_time_histogram[bucket_of(2_000)], 10);
+        assert_eq!(m.poll_time_histogram[bucket_of(5_000_000)], 5);
+        assert_eq!(m.poll_time_histogram.iter().sum::<u64>(), 15);
     }
 }

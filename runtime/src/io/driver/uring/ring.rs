@@ -225,7 +225,7 @@ impl Uring {
     /// holding completions back (`EBUSY` on kernels that do so): the caller then reaps, after
     /// letting go of `sq`, and tries again.
     fn flush_full(&self) -> io::Result<bool> {
-        #[cfg(test)]
+        #[cfg(all(test, not(loom)))]
         if tests::INJECT_BUSY
             .fetch_update(Relaxed, Relaxed, |n| n.checked_sub(1))
             .is_ok()
