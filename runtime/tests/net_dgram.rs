@@ -54,6 +54,56 @@ fn udp_connected_send_recv_and_peek(rt: Runtime) {
     });
 }
 
+/// Two tasks wait to receive on one shared socket at the same time (both have found it empty
+/// before anything is sent): two datagrams arrive and each task gets one. A socket's side keeps
+/// every waiting task, not only the last to look.
+fn two_tasks_receiving_on_one_socket_both_get_a_datagram(rt: Runtime) {
+    rt.block_on(async {
+        let server = Arc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
+        let addr = server.local_addr().unwrap();
+        let (waiting_tx, mut waiting) = zokio::sync::mpsc::unbounded_channel::<()>();
+        let receivers: Vec<_> = (0..2)
+            .map(|_| {
+                let (s, tx) = (server.clone(), waiting_tx.clone());
+                zokio::spawn(async move {
+                    let mut buf = [0u8; 16];
+                    let mut rb = zokio::io::ReadBuf::new(&mut buf);
+                    let mut told = Some(tx);
+                    std::future::poll_fn(|cx| {
+                        let r = s.poll_recv_from(cx, &mut rb);
+                        if r.is_pending() {
+                            // Waiting now: say so once.
+                            if let Some(tx) = told.take() {
+                                tx.send(()).unwrap();
+                            }
+                        }
+                        r
+                    })
+                    .await
+                    .unwrap();
+                    rb.filled().to_vec()
+                })
+            })
+            .collect();
+        waiting.recv().await.unwrap();
+        waiting.recv().await.unwrap();
+        let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        client.send_to(b"one", addr).await.unwrap();
+        client.send_to(b"two", addr).await.unwrap();
+        let mut got = Vec::new();
+        for r in receivers {
+            // A task nobody wakes would wait forever: fail instead.
+            let d = zokio::time::timeout(std::time::Duration::from_secs(10), r)
+                .await
+                .expect("a receiver was never woken")
+                .unwrap();
+            got.push(d);
+        }
+        got.sort();
+        assert_eq!(got, vec![b"one".to_vec(), b"two".to_vec()]);
+    });
+}
+
 fn unix_datagram_pair_and_paths(rt: Runtime) {
     let dir = std::env::temp_dir().join(format!(
         "zokio-dgram-{}-{:?}",
@@ -80,6 +130,7 @@ fn unix_datagram_pair_and_paths(rt: Runtime) {
 
 rt_io_test!(
     udp_send_to_recv_from_round_trips,
+    two_tasks_receiving_on_one_socket_both_get_a_datagram,
     udp_connected_send_recv_and_peek,
     unix_datagram_pair_and_paths,
 );

@@ -4,6 +4,9 @@
 //! comes from [`ScheduledIo`]. On io_uring each side keeps at most one one-shot `POLL_ADD` in
 //! flight; it is armed only after the side was found not ready, and the kernel checks the
 //! descriptor's state when it arms the poll, so data that arrived in between is never missed.
+//! On both, every task waiting on a side is woken when it becomes ready (several tasks may share
+//! a socket): on io_uring the poll's completion wakes a [`Waiters`] list that each waiting task
+//! has joined.
 
 pub(crate) use super::poll::Direction;
 use super::poll::{ReadyEvent, ScheduledIo};
@@ -13,7 +16,9 @@ use super::{IoHandle, OpKind};
 use std::io;
 use std::os::fd::RawFd;
 use std::sync::{Arc, Mutex};
-use std::task::{ready, Context, Poll};
+#[cfg(target_os = "linux")]
+use std::task::Wake;
+use std::task::{ready, Context, Poll, Waker};
 
 /// A socket registered with the runtime's I/O driver.
 pub(crate) struct Registration {
@@ -38,6 +43,37 @@ enum Inner {
 struct UringSide {
     ready: bool,
     op: Option<Op<()>>,
+    /// The tasks waiting for `op`, and the waker the op holds, which wakes them all.
+    waiters: Arc<Waiters>,
+    waker: Option<Waker>,
+}
+
+/// The tasks waiting on one side of a socket on io_uring; woken all at once. A task is listed
+/// once however often it polls; one that stopped waiting stays listed until the next wake-up.
+#[cfg(target_os = "linux")]
+#[derive(Default)]
+struct Waiters(Mutex<Vec<Waker>>);
+
+#[cfg(target_os = "linux")]
+impl Waiters {
+    fn join(&self, waker: &Waker) {
+        let mut list = self.0.lock().unwrap();
+        if !list.iter().any(|w| w.will_wake(waker)) {
+            list.push(waker.clone());
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Wake for Waiters {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let list = std::mem::take(&mut *self.0.lock().unwrap());
+        list.into_iter().for_each(Waker::wake);
+    }
 }
 
 /// What a task saw before its system call, to clear if the call would block.
@@ -169,8 +205,14 @@ fn poll_uring_side(
                 Err(_) => return Poll::Ready(Ready::Uring),
             }
         }
+        // Every waiting task joins the list; the op holds the list's waker.
+        side.waiters.join(cx.waker());
+        let waiters = &side.waiters;
+        let waker = side
+            .waker
+            .get_or_insert_with(|| Waker::from(waiters.clone()));
         let op = side.op.as_mut().expect("armed above");
-        ready!(op.poll_complete(cx));
+        ready!(op.poll_complete(&mut Context::from_waker(waker)));
         side.op = None;
         side.ready = true;
     }

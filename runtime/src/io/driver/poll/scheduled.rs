@@ -6,6 +6,11 @@
 //! bits it saw, but only if the tick is still the one it saw: an event that arrived in between is
 //! never erased. Wakers are stored under the mutex, and readiness is checked again after storing,
 //! so an event between the first check and the store cannot be missed.
+//!
+//! Each side keeps every task waiting on it (several tasks may share a socket, as with an
+//! `Arc<UdpSocket>`), and an event wakes them all; a task is kept once however often it polls.
+//! A task that stops waiting (its future dropped) stays listed until the next event on that side
+//! wakes it for nothing.
 
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::AcqRel, Ordering::Acquire};
 use crate::loom::sync::Mutex;
@@ -45,8 +50,8 @@ pub(crate) struct ReadyEvent {
 
 #[derive(Default)]
 struct Waiters {
-    reader: Option<Waker>,
-    writer: Option<Waker>,
+    readers: Vec<Waker>,
+    writers: Vec<Waker>,
 }
 
 /// One registered source.
@@ -71,14 +76,18 @@ impl ScheduledIo {
             Some(((cur & !BITS).wrapping_add(TICK)) | (cur & BITS) | bits)
         });
         let mut w = self.waiters.lock();
-        let reader = (bits & Direction::Read.mask() != 0).then(|| w.reader.take());
-        let writer = (bits & Direction::Write.mask() != 0).then(|| w.writer.take());
+        let readers = if bits & Direction::Read.mask() != 0 {
+            std::mem::take(&mut w.readers)
+        } else {
+            Vec::new()
+        };
+        let writers = if bits & Direction::Write.mask() != 0 {
+            std::mem::take(&mut w.writers)
+        } else {
+            Vec::new()
+        };
         drop(w);
-        reader
-            .flatten()
-            .into_iter()
-            .chain(writer.flatten())
-            .for_each(Waker::wake);
+        readers.into_iter().chain(writers).for_each(Waker::wake);
     }
 
     fn event(&self, dir: Direction) -> Option<ReadyEvent> {
@@ -96,13 +105,12 @@ impl ScheduledIo {
             return Poll::Ready(ev);
         }
         let mut w = self.waiters.lock();
-        let slot = match dir {
-            Direction::Read => &mut w.reader,
-            Direction::Write => &mut w.writer,
+        let list = match dir {
+            Direction::Read => &mut w.readers,
+            Direction::Write => &mut w.writers,
         };
-        match slot {
-            Some(old) if old.will_wake(cx.waker()) => {}
-            _ => *slot = Some(cx.waker().clone()),
+        if !list.iter().any(|old| old.will_wake(cx.waker())) {
+            list.push(cx.waker().clone());
         }
         drop(w);
         match self.event(dir) {
@@ -123,7 +131,10 @@ impl ScheduledIo {
     /// Wakes every waiting task without changing readiness (the driver is shutting down).
     pub(crate) fn wake_all(&self) {
         let mut w = self.waiters.lock();
-        let (r, wr) = (w.reader.take(), w.writer.take());
+        let (r, wr) = (
+            std::mem::take(&mut w.readers),
+            std::mem::take(&mut w.writers),
+        );
         drop(w);
         r.into_iter().chain(wr).for_each(Waker::wake);
     }
@@ -159,6 +170,33 @@ mod loom_tests {
             t.join().unwrap();
             if pending {
                 assert_eq!(count.0.load(SeqCst), 1);
+            }
+        });
+    }
+
+    /// Two tasks waiting on the same side (a shared socket) are both woken by the event.
+    #[test]
+    fn every_task_waiting_on_a_side_is_woken() {
+        loom::model(|| {
+            let io = Arc::new(ScheduledIo::default());
+            let io2 = io.clone();
+            let t = loom::thread::spawn(move || io2.set_ready(READABLE));
+            let counts: Vec<_> = (0..2)
+                .map(|_| std::sync::Arc::new(CountWake(AtomicUsize::new(0))))
+                .collect();
+            let pending: Vec<bool> = counts
+                .iter()
+                .map(|c| {
+                    let waker = std::task::Waker::from(c.clone());
+                    io.poll_ready(&mut Context::from_waker(&waker), Direction::Read)
+                        .is_pending()
+                })
+                .collect();
+            t.join().unwrap();
+            for (c, pending) in counts.iter().zip(pending) {
+                if pending {
+                    assert_eq!(c.0.load(SeqCst), 1);
+                }
             }
         });
     }
