@@ -254,6 +254,55 @@ fn dropped_accept_loses_no_connection(rt: Runtime) {
     });
 }
 
+/// Two tasks accept on one shared listener at the same time (both are waiting before anyone
+/// connects): two clients connect and each task gets one connection.
+fn two_tasks_accepting_on_one_listener_both_get_a_connection(rt: Runtime) {
+    rt.block_on(async {
+        let listener = Arc::new(TcpListener::bind("127.0.0.1:0").await.unwrap());
+        let addr = listener.local_addr().unwrap();
+        let (waiting_tx, mut waiting) = zokio::sync::mpsc::unbounded_channel::<()>();
+        let acceptors: Vec<_> = (0..2)
+            .map(|_| {
+                let (l, tx) = (listener.clone(), waiting_tx.clone());
+                zokio::spawn(async move {
+                    let mut told = Some(tx);
+                    let (s, peer) = std::future::poll_fn(|cx| {
+                        let r = l.poll_accept(cx);
+                        if r.is_pending() {
+                            // Waiting now: say so once.
+                            if let Some(tx) = told.take() {
+                                tx.send(()).unwrap();
+                            }
+                        }
+                        r
+                    })
+                    .await
+                    .unwrap();
+                    assert_eq!(s.peer_addr().unwrap(), peer);
+                    peer
+                })
+            })
+            .collect();
+        waiting.recv().await.unwrap();
+        waiting.recv().await.unwrap();
+        let a = TcpStream::connect(addr).await.unwrap();
+        let b = TcpStream::connect(addr).await.unwrap();
+        let mut peers = Vec::new();
+        for t in acceptors {
+            // A task nobody wakes would wait forever: fail instead.
+            let peer = zokio::time::timeout(std::time::Duration::from_secs(10), t)
+                .await
+                .expect("an acceptor was never woken")
+                .unwrap();
+            peers.push(peer);
+        }
+        peers.sort();
+        let mut expected = vec![a.local_addr().unwrap(), b.local_addr().unwrap()];
+        expected.sort();
+        assert_eq!(peers, expected);
+    });
+}
+
 /// `peek` leaves the bytes for the next read; `try_read` does not wait.
 fn peek_and_try_read(rt: Runtime) {
     rt.block_on(async {
@@ -286,5 +335,6 @@ rt_io_test!(
     owned_buffers_round_trip,
     dropped_stream_delivers_its_last_write,
     dropped_accept_loses_no_connection,
+    two_tasks_accepting_on_one_listener_both_get_a_connection,
     peek_and_try_read,
 );

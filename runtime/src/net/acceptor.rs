@@ -6,7 +6,7 @@
 
 use super::io_source::IoSource;
 use crate::io::driver::uring::{Cqe, Op, OpData, Uring};
-use crate::io::driver::{Direction, IoHandle, OpKind};
+use crate::io::driver::{Direction, IoHandle, OpKind, SharedWait};
 use io_uring::{opcode, types};
 use socket2::SockAddr;
 use std::io;
@@ -34,21 +34,29 @@ impl OpData for AcceptData {
 
 /// The accepting side of a listener.
 pub(crate) struct Acceptor {
-    pending: Mutex<Option<Op<AcceptData>>>,
+    pending: Mutex<Pending>,
     src: IoSource,
+}
+
+/// The accept in flight on io_uring, and the tasks waiting for its next connection (several
+/// tasks may accept on one shared listener: each connection wakes them all, one takes it).
+#[derive(Default)]
+struct Pending {
+    op: Option<Op<AcceptData>>,
+    waiters: SharedWait,
 }
 
 impl Acceptor {
     pub(crate) fn new(fd: OwnedFd) -> io::Result<Acceptor> {
         Ok(Acceptor {
-            pending: Mutex::new(None),
+            pending: Mutex::default(),
             src: IoSource::new(fd)?,
         })
     }
 
     /// The descriptor, deregistered (fails while an accept is in flight in io_uring).
     pub(crate) fn into_fd(self) -> io::Result<OwnedFd> {
-        drop(self.pending.into_inner().unwrap());
+        drop(self.pending.into_inner().unwrap().op);
         self.src.into_fd()
     }
 
@@ -77,14 +85,19 @@ impl Acceptor {
         ring: &Arc<Uring>,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<(OwnedFd, SockAddr)>> {
-        let mut pending = self.pending.lock().unwrap();
+        let mut guard = self.pending.lock().unwrap();
+        let Pending {
+            op: pending,
+            waiters,
+        } = &mut *guard;
         loop {
             let multishot = ring.multishot_accept();
-            let op = match &mut *pending {
+            let op = match pending {
                 Some(op) => op,
                 None => pending.insert(self.submit(ring, multishot)?),
             };
-            let Some(cqe) = ready!(op.poll_next(cx)) else {
+            let waker = waiters.join(cx.waker());
+            let Some(cqe) = ready!(op.poll_next(&mut Context::from_waker(waker))) else {
                 *pending = None;
                 continue;
             };

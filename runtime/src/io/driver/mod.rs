@@ -13,4 +13,6 @@ pub(crate) use backend::Selection;
 pub use backend::{IoBackend, IoBackendChoice, IoBackendPreference};
 pub(crate) use io_driver::{suspend_driving, IoDriver, IoHandle};
 pub use op_kind::OpKind;
+#[cfg(target_os = "linux")]
+pub(crate) use registration::SharedWait;
 pub(crate) use registration::{Direction, Registration};

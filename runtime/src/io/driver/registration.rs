@@ -5,8 +5,8 @@
 //! flight; it is armed only after the side was found not ready, and the kernel checks the
 //! descriptor's state when it arms the poll, so data that arrived in between is never missed.
 //! On both, every task waiting on a side is woken when it becomes ready (several tasks may share
-//! a socket): on io_uring the poll's completion wakes a [`Waiters`] list that each waiting task
-//! has joined.
+//! a socket): on io_uring the poll's completion wakes a [`SharedWait`] list that each waiting
+//! task has joined.
 
 pub(crate) use super::poll::Direction;
 use super::poll::{ReadyEvent, ScheduledIo};
@@ -43,26 +43,38 @@ enum Inner {
 struct UringSide {
     ready: bool,
     op: Option<Op<()>>,
-    /// The tasks waiting for `op`, and the waker the op holds, which wakes them all.
-    waiters: Arc<Waiters>,
-    waker: Option<Waker>,
+    /// The tasks waiting for `op` (the op holds the list's waker).
+    waiters: SharedWait,
 }
 
-/// The tasks waiting on one side of a socket on io_uring; woken all at once. A task is listed
-/// once however often it polls; one that stopped waiting stays listed until the next wake-up.
+/// The tasks waiting on one io_uring operation that several may await at once (a side of a
+/// shared socket, a shared listener's accept). The operation keeps one waker; it is this list's,
+/// which wakes every task that joined. A task is listed once however often it polls; one that
+/// stopped waiting stays listed until the next wake-up.
 #[cfg(target_os = "linux")]
 #[derive(Default)]
-struct Waiters(Mutex<Vec<Waker>>);
+pub(crate) struct SharedWait(Option<(Arc<Waiters>, Waker)>);
 
 #[cfg(target_os = "linux")]
-impl Waiters {
-    fn join(&self, waker: &Waker) {
-        let mut list = self.0.lock().unwrap();
-        if !list.iter().any(|w| w.will_wake(waker)) {
-            list.push(waker.clone());
+impl SharedWait {
+    /// Lists the task of `waker`; returns the waker to poll the operation with.
+    pub(crate) fn join(&mut self, waker: &Waker) -> &Waker {
+        let (list, list_waker) = self.0.get_or_insert_with(|| {
+            let list = Arc::new(Waiters::default());
+            let list_waker = Waker::from(list.clone());
+            (list, list_waker)
+        });
+        let mut tasks = list.0.lock().unwrap();
+        if !tasks.iter().any(|w| w.will_wake(waker)) {
+            tasks.push(waker.clone());
         }
+        list_waker
     }
 }
+
+#[cfg(target_os = "linux")]
+#[derive(Default)]
+pub(crate) struct Waiters(Mutex<Vec<Waker>>);
 
 #[cfg(target_os = "linux")]
 impl Wake for Waiters {
@@ -206,11 +218,7 @@ fn poll_uring_side(
             }
         }
         // Every waiting task joins the list; the op holds the list's waker.
-        side.waiters.join(cx.waker());
-        let waiters = &side.waiters;
-        let waker = side
-            .waker
-            .get_or_insert_with(|| Waker::from(waiters.clone()));
+        let waker = side.waiters.join(cx.waker());
         let op = side.op.as_mut().expect("armed above");
         ready!(op.poll_complete(&mut Context::from_waker(waker)));
         side.op = None;
