@@ -47,17 +47,8 @@ fn main() -> ExitCode {
             .write_all(exporter.render().as_bytes());
         return ExitCode::SUCCESS;
     }
-    let endpoint = match serve_exporter(args.listen, exporter.clone()) {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("zokio-exporter: cannot listen on {}: {e}", args.listen);
-            return ExitCode::from(2);
-        }
-    };
-    println!(
-        "zokio-exporter: serving http://{}/metrics",
-        endpoint.local_addr()
-    );
+    // Every argument is checked before anything is announced: a bad OTLP endpoint fails
+    // before the endpoint serves.
     let pusher = match otlp(&args, &exporter) {
         Ok(p) => p,
         Err(e) => {
@@ -65,6 +56,27 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let endpoint = match serve_exporter(args.listen, exporter.clone()) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("zokio-exporter: cannot listen on {}: {e}", args.listen);
+            if let Some(p) = pusher {
+                p.shutdown();
+            }
+            return ExitCode::from(2);
+        }
+    };
+    println!(
+        "zokio-exporter: serving http://{}/metrics",
+        endpoint.local_addr()
+    );
+    if let Some(p) = &pusher {
+        println!(
+            "zokio-exporter: pushing OTLP to {} every {}s",
+            p.url(),
+            args.interval
+        );
+    }
     let stopped = wait_for_stop();
     if let Some(p) = pusher {
         p.shutdown();
@@ -92,11 +104,6 @@ fn otlp(args: &Args, exporter: &Exporter) -> Result<Option<OtlpPusher>, String> 
         .interval(Duration::from_secs_f64(args.interval))
         .start(exporter.clone())
         .map_err(|e| format!("--otlp-endpoint: {e}"))?;
-    println!(
-        "zokio-exporter: pushing OTLP to {} every {}s",
-        pusher.url(),
-        args.interval
-    );
     Ok(Some(pusher))
 }
 

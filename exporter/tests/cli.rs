@@ -55,6 +55,8 @@ fn bad_values_are_refused_with_the_reason() {
         "{}",
         stderr(&o)
     );
+    // Refused before anything is served or announced.
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "");
 }
 
 #[test]
