@@ -9,7 +9,7 @@
 //! task has joined.
 
 pub(crate) use super::poll::Direction;
-use super::poll::{ReadyEvent, ScheduledIo};
+use super::poll::{ReadyEvent, ScheduledIo, WakerList};
 #[cfg(target_os = "linux")]
 use super::uring::Op;
 use super::{IoHandle, OpKind};
@@ -64,17 +64,14 @@ impl SharedWait {
             let list_waker = Waker::from(list.clone());
             (list, list_waker)
         });
-        let mut tasks = list.0.lock().unwrap();
-        if !tasks.iter().any(|w| w.will_wake(waker)) {
-            tasks.push(waker.clone());
-        }
+        list.0.lock().unwrap().add(waker);
         list_waker
     }
 }
 
 #[cfg(target_os = "linux")]
 #[derive(Default)]
-pub(crate) struct Waiters(Mutex<Vec<Waker>>);
+pub(crate) struct Waiters(Mutex<WakerList>);
 
 #[cfg(target_os = "linux")]
 impl Wake for Waiters {
@@ -83,8 +80,8 @@ impl Wake for Waiters {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        let list = std::mem::take(&mut *self.0.lock().unwrap());
-        list.into_iter().for_each(Waker::wake);
+        let list = self.0.lock().unwrap().take();
+        list.wake_all();
     }
 }
 

@@ -4,4 +4,4 @@ mod reactor;
 mod scheduled;
 
 pub(crate) use reactor::Reactor;
-pub(crate) use scheduled::{Direction, ReadyEvent, ScheduledIo};
+pub(crate) use scheduled::{Direction, ReadyEvent, ScheduledIo, WakerList};

@@ -50,8 +50,44 @@ pub(crate) struct ReadyEvent {
 
 #[derive(Default)]
 struct Waiters {
-    readers: Vec<Waker>,
-    writers: Vec<Waker>,
+    readers: WakerList,
+    writers: WakerList,
+}
+
+/// The tasks waiting on one side: the first in a field of its own, so the usual single waiter
+/// costs no allocation; more go to a list.
+#[derive(Default)]
+pub(crate) struct WakerList {
+    first: Option<Waker>,
+    more: Vec<Waker>,
+}
+
+impl WakerList {
+    /// Lists the task of `waker`, unless it is listed already.
+    pub(crate) fn add(&mut self, waker: &Waker) {
+        match &self.first {
+            None => self.first = Some(waker.clone()),
+            Some(w) if w.will_wake(waker) => {}
+            Some(_) => {
+                if !self.more.iter().any(|w| w.will_wake(waker)) {
+                    self.more.push(waker.clone());
+                }
+            }
+        }
+    }
+
+    /// Takes every listed waker (to wake them outside the lock).
+    pub(crate) fn take(&mut self) -> WakerList {
+        std::mem::take(self)
+    }
+
+    /// Wakes every task in the list.
+    pub(crate) fn wake_all(self) {
+        self.first
+            .into_iter()
+            .chain(self.more)
+            .for_each(Waker::wake);
+    }
 }
 
 /// One registered source.
@@ -76,18 +112,13 @@ impl ScheduledIo {
             Some(((cur & !BITS).wrapping_add(TICK)) | (cur & BITS) | bits)
         });
         let mut w = self.waiters.lock();
-        let readers = if bits & Direction::Read.mask() != 0 {
-            std::mem::take(&mut w.readers)
-        } else {
-            Vec::new()
-        };
-        let writers = if bits & Direction::Write.mask() != 0 {
-            std::mem::take(&mut w.writers)
-        } else {
-            Vec::new()
-        };
+        let readers = (bits & Direction::Read.mask() != 0).then(|| w.readers.take());
+        let writers = (bits & Direction::Write.mask() != 0).then(|| w.writers.take());
         drop(w);
-        readers.into_iter().chain(writers).for_each(Waker::wake);
+        readers
+            .into_iter()
+            .chain(writers)
+            .for_each(WakerList::wake_all);
     }
 
     fn event(&self, dir: Direction) -> Option<ReadyEvent> {
@@ -105,12 +136,9 @@ impl ScheduledIo {
             return Poll::Ready(ev);
         }
         let mut w = self.waiters.lock();
-        let list = match dir {
-            Direction::Read => &mut w.readers,
-            Direction::Write => &mut w.writers,
-        };
-        if !list.iter().any(|old| old.will_wake(cx.waker())) {
-            list.push(cx.waker().clone());
+        match dir {
+            Direction::Read => w.readers.add(cx.waker()),
+            Direction::Write => w.writers.add(cx.waker()),
         }
         drop(w);
         match self.event(dir) {
@@ -131,12 +159,10 @@ impl ScheduledIo {
     /// Wakes every waiting task without changing readiness (the driver is shutting down).
     pub(crate) fn wake_all(&self) {
         let mut w = self.waiters.lock();
-        let (r, wr) = (
-            std::mem::take(&mut w.readers),
-            std::mem::take(&mut w.writers),
-        );
+        let (r, wr) = (w.readers.take(), w.writers.take());
         drop(w);
-        r.into_iter().chain(wr).for_each(Waker::wake);
+        r.wake_all();
+        wr.wake_all();
     }
 }
 
