@@ -104,6 +104,38 @@ fn two_tasks_receiving_on_one_socket_both_get_a_datagram(rt: Runtime) {
     });
 }
 
+/// A `try_recv` that would block forgets the readiness it used: `readable()` then waits for
+/// the next datagram instead of returning at once forever (a busy loop).
+fn try_recv_that_would_block_forgets_readiness(rt: Runtime) {
+    rt.block_on(async {
+        let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        a.connect(b.local_addr().unwrap()).await.unwrap();
+        b.connect(a.local_addr().unwrap()).await.unwrap();
+        a.send(b"one").await.unwrap();
+        let mut buf = [0u8; 8];
+        let mut got = 0;
+        loop {
+            b.readable().await.unwrap();
+            match b.try_recv(&mut buf) {
+                Ok(n) => {
+                    assert_eq!(&buf[..n], b"one");
+                    got += 1;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && got == 1 => break,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => panic!("try_recv: {e}"),
+            }
+        }
+        // Nothing more was sent: waiting for readability must not finish.
+        let mut readable = std::pin::pin!(b.readable());
+        assert!(futures::poll!(readable.as_mut()).is_pending());
+        a.send(b"one").await.unwrap();
+        readable.await.unwrap();
+        assert_eq!(b.try_recv(&mut buf).unwrap(), 3);
+    });
+}
+
 fn unix_datagram_pair_and_paths(rt: Runtime) {
     let dir = std::env::temp_dir().join(format!(
         "zokio-dgram-{}-{:?}",
@@ -131,6 +163,7 @@ fn unix_datagram_pair_and_paths(rt: Runtime) {
 rt_io_test!(
     udp_send_to_recv_from_round_trips,
     two_tasks_receiving_on_one_socket_both_get_a_datagram,
+    try_recv_that_would_block_forgets_readiness,
     udp_connected_send_recv_and_peek,
     unix_datagram_pair_and_paths,
 );

@@ -73,9 +73,14 @@ impl IoSource {
         self.reg.poll_ready(cx, dir).map(|_| Ok(()))
     }
 
-    /// Runs the non-blocking call `f` once, without waiting for readiness.
-    pub(crate) fn try_io<R>(&self, f: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
-        f()
+    /// Runs the non-blocking call `f` once, without waiting for readiness; if it would block,
+    /// the next wait for `dir` waits for a new event.
+    pub(crate) fn try_io<R>(
+        &self,
+        dir: Direction,
+        f: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.reg.try_io(dir, f)
     }
 
     /// Reads what is available into `buf` (readiness path).

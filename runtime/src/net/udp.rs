@@ -92,7 +92,7 @@ impl UdpSocket {
 
     /// Sends without waiting; `WouldBlock` if the socket cannot take it now.
     pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.src.try_io(|| self.sock().send(buf))
+        self.src.try_io(Direction::Write, || self.sock().send(buf))
     }
 
     /// Receives a datagram from the connected peer; the rest of a datagram longer than `buf`
@@ -118,7 +118,8 @@ impl UdpSocket {
 
     /// Receives without waiting; `WouldBlock` if nothing is there.
     pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.src.try_io(|| self.sock().recv(as_uninit(buf)))
+        self.src
+            .try_io(Direction::Read, || self.sock().recv(as_uninit(buf)))
     }
 
     /// Sends a datagram to `target`.
@@ -145,7 +146,9 @@ impl UdpSocket {
 
     /// Sends to `target` without waiting.
     pub fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
-        self.src.try_io(|| self.sock().send_to(buf, &target.into()))
+        self.src.try_io(Direction::Write, || {
+            self.sock().send_to(buf, &target.into())
+        })
     }
 
     /// Receives a datagram and its sender's address.
@@ -187,7 +190,9 @@ impl UdpSocket {
 
     /// Receives without waiting; `WouldBlock` if nothing is there.
     pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        let (n, a) = self.src.try_io(|| self.sock().recv_from(as_uninit(buf)))?;
+        let (n, a) = self
+            .src
+            .try_io(Direction::Read, || self.sock().recv_from(as_uninit(buf)))?;
         Ok((n, ip(a)?))
     }
 

@@ -136,6 +136,39 @@ impl Registration {
         }
     }
 
+    /// What is known of `dir`'s readiness now, without waiting or registering anyone.
+    fn ready_now(&self, dir: Direction) -> Option<Ready> {
+        match &self.inner {
+            Inner::Poll { io, .. } => io.ready_now(dir).map(Ready::Poll),
+            #[cfg(target_os = "linux")]
+            Inner::Uring { sides } => sides[dir as usize]
+                .lock()
+                .unwrap()
+                .ready
+                .then_some(Ready::Uring),
+        }
+    }
+
+    /// Runs the non-blocking call `f` once, without waiting. If it would block, the readiness
+    /// seen before it is forgotten (unless newer), so the next wait for `dir` waits for a new
+    /// event instead of returning at once (a `readable()` + `try_read` loop would spin).
+    pub(crate) fn try_io<R>(
+        &self,
+        dir: Direction,
+        f: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
+        let seen = self.ready_now(dir);
+        match f() {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                if let Some(ready) = seen {
+                    self.clear(dir, ready);
+                }
+                Err(e)
+            }
+            res => res,
+        }
+    }
+
     /// The call made after `ready` would block: wait for the next readiness.
     pub(crate) fn clear(&self, dir: Direction, ready: Ready) {
         match (&self.inner, ready) {

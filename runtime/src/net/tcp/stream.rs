@@ -123,7 +123,7 @@ impl TcpStream {
     /// Reads what is available without waiting; `WouldBlock` if nothing is.
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
         let fd = self.as_raw_fd();
-        self.core.source().try_io(|| {
+        self.core.source().try_io(Direction::Read, || {
             // SAFETY: `buf` is valid for writes of its length.
             crate::net::io_source::cvt(unsafe {
                 libc::read(fd, buf.as_mut_ptr().cast(), buf.len())
@@ -134,9 +134,9 @@ impl TcpStream {
     /// Writes what fits without waiting; `WouldBlock` if nothing does.
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
         let fd = self.as_raw_fd();
-        self.core
-            .source()
-            .try_io(|| crate::net::io_source::write_fd(fd, buf))
+        self.core.source().try_io(Direction::Write, || {
+            crate::net::io_source::write_fd(fd, buf)
+        })
     }
 
     /// Reads without consuming: the bytes stay for the next read.

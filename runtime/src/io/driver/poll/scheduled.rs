@@ -121,6 +121,11 @@ impl ScheduledIo {
             .for_each(WakerList::wake_all);
     }
 
+    /// The readiness of `dir` now, if any (nobody is registered).
+    pub(crate) fn ready_now(&self, dir: Direction) -> Option<ReadyEvent> {
+        self.event(dir)
+    }
+
     fn event(&self, dir: Direction) -> Option<ReadyEvent> {
         let cur = self.readiness.load(Acquire);
         let bits = cur & dir.mask();
