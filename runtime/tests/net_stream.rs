@@ -303,6 +303,76 @@ fn two_tasks_accepting_on_one_listener_both_get_a_connection(rt: Runtime) {
     });
 }
 
+/// Bytes a read left buffered come first: after `read_exact` took 2 of 5 bytes, `peek` and
+/// `readable()` + `try_read` see the other 3 before anything sent later, in order.
+fn try_read_and_peek_after_a_read_keep_the_order(rt: Runtime) {
+    rt.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut c = TcpStream::connect(addr).await.unwrap();
+        let (mut s, _) = listener.accept().await.unwrap();
+        c.write_all(b"hello").await.unwrap();
+        c.flush().await.unwrap();
+        let mut two = [0u8; 2];
+        s.read_exact(&mut two).await.unwrap();
+        assert_eq!(&two, b"he");
+        let mut buf = [0u8; 16];
+        let n = zokio::time::timeout(std::time::Duration::from_secs(10), s.peek(&mut buf))
+            .await
+            .expect("peek never saw the buffered bytes")
+            .unwrap();
+        assert_eq!(&buf[..n], b"llo");
+        c.write_all(b"world").await.unwrap();
+        c.flush().await.unwrap();
+        let mut got = Vec::new();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while got.len() < 8 {
+            assert!(std::time::Instant::now() < deadline, "got only {got:?}");
+            zokio::time::timeout(std::time::Duration::from_secs(10), s.readable())
+                .await
+                .expect("readable() never fired")
+                .unwrap();
+            match s.try_read(&mut buf) {
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => panic!("try_read: {e}"),
+            }
+        }
+        assert_eq!(got, b"lloworld");
+    });
+}
+
+/// Bytes `try_write` accepts follow those a `write_all` accepted before it, never overtake them.
+fn try_write_after_a_write_keeps_the_order(rt: Runtime) {
+    rt.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut c = TcpStream::connect(addr).await.unwrap();
+        let (mut s, _) = listener.accept().await.unwrap();
+        let reader = zokio::spawn(async move {
+            let mut all = Vec::new();
+            s.read_to_end(&mut all).await.unwrap();
+            all
+        });
+        let body = vec![b'a'; 300_000];
+        c.write_all(&body).await.unwrap();
+        let mut sent = 0;
+        while sent < 3 {
+            c.writable().await.unwrap();
+            match c.try_write(&b"XYZ"[sent..]) {
+                Ok(n) => sent += n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => panic!("try_write: {e}"),
+            }
+        }
+        c.shutdown().await.unwrap();
+        let all = reader.await.unwrap();
+        assert_eq!(all.len(), body.len() + 3);
+        assert!(all[..body.len()].iter().all(|&b| b == b'a'));
+        assert_eq!(&all[body.len()..], b"XYZ");
+    });
+}
+
 /// `peek` leaves the bytes for the next read; `try_read` does not wait.
 fn peek_and_try_read(rt: Runtime) {
     rt.block_on(async {
@@ -336,5 +406,7 @@ rt_io_test!(
     dropped_stream_delivers_its_last_write,
     dropped_accept_loses_no_connection,
     two_tasks_accepting_on_one_listener_both_get_a_connection,
+    try_read_and_peek_after_a_read_keep_the_order,
+    try_write_after_a_write_keeps_the_order,
     peek_and_try_read,
 );

@@ -106,8 +106,61 @@ impl StreamCore {
         }
     }
 
-    /// Waits until the socket may be readable or writable.
+    /// Waits until the socket may be readable or writable. On io_uring the stream's own
+    /// receive and send say so (a read would find buffered bytes; no send is in flight): once
+    /// its receive is armed the kernel takes the socket's bytes as they come, so the socket's
+    /// readiness would say nothing.
     pub(crate) async fn ready(&self, dir: Direction) -> io::Result<()> {
-        std::future::poll_fn(|cx| self.src.poll_ready(cx, dir)).await
+        std::future::poll_fn(|cx| match (self.native(), dir) {
+            (Some(n), Direction::Read) => n.poll_read_ready(cx),
+            (Some(n), Direction::Write) => n.poll_write_ready(cx),
+            (None, _) => self.src.poll_ready(cx, dir),
+        })
+        .await
+    }
+
+    /// Reads what is available without waiting (`WouldBlock` if nothing is): on io_uring the
+    /// bytes the stream's receive already took come first.
+    pub(crate) fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(res) = self.native().and_then(|n| n.try_read(buf)) {
+            return res;
+        }
+        let fd = self.src.fd();
+        self.src.try_io(Direction::Read, || {
+            // SAFETY: `buf` is valid for writes of its length.
+            super::io_source::cvt(unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) })
+        })
+    }
+
+    /// Writes what fits without waiting (`WouldBlock` if nothing does): on io_uring into the
+    /// background send, after the bytes accepted before.
+    pub(crate) fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        match self.native() {
+            Some(n) => n.try_write(buf),
+            None => {
+                let fd = self.src.fd();
+                self.src
+                    .try_io(Direction::Write, || super::io_source::write_fd(fd, buf))
+            }
+        }
+    }
+
+    /// Copies what is available into `buf` without consuming it; waits if nothing is.
+    pub(crate) async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.native() {
+            Some(n) => std::future::poll_fn(|cx| n.poll_peek(cx, buf)).await,
+            None => {
+                let fd = self.src.fd();
+                self.src
+                    .async_io(Direction::Read, || {
+                        // SAFETY: `buf` is valid for writes of its length.
+                        let n = unsafe {
+                            libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), libc::MSG_PEEK)
+                        };
+                        super::io_source::cvt(n)
+                    })
+                    .await
+            }
+        }
     }
 }

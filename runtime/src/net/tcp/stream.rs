@@ -122,35 +122,17 @@ impl TcpStream {
 
     /// Reads what is available without waiting; `WouldBlock` if nothing is.
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        let fd = self.as_raw_fd();
-        self.core.source().try_io(Direction::Read, || {
-            // SAFETY: `buf` is valid for writes of its length.
-            crate::net::io_source::cvt(unsafe {
-                libc::read(fd, buf.as_mut_ptr().cast(), buf.len())
-            })
-        })
+        self.core.try_read(buf)
     }
 
     /// Writes what fits without waiting; `WouldBlock` if nothing does.
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        let fd = self.as_raw_fd();
-        self.core.source().try_io(Direction::Write, || {
-            crate::net::io_source::write_fd(fd, buf)
-        })
+        self.core.try_write(buf)
     }
 
     /// Reads without consuming: the bytes stay for the next read.
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        let fd = self.as_raw_fd();
-        self.core
-            .source()
-            .async_io(Direction::Read, || {
-                // SAFETY: `buf` is valid for writes of its length.
-                let n =
-                    unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), libc::MSG_PEEK) };
-                crate::net::io_source::cvt(n)
-            })
-            .await
+        self.core.peek(buf).await
     }
 
     fn sock(&self) -> SockRef<'_> {

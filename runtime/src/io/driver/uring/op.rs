@@ -284,6 +284,37 @@ impl<T: OpData> Op<T> {
         Poll::Ready((cqe, data))
     }
 
+    /// Like [`Op::poll_next`] without waiting: a completion already recorded, `Ready(None)` once
+    /// a multishot operation has finished, else `Pending`, with nobody registered to be woken (a
+    /// task waiting on the operation keeps its registration).
+    pub(crate) fn try_next(&mut self) -> Poll<Option<Cqe>> {
+        let Some(cell) = &self.cell else {
+            return Poll::Ready(None);
+        };
+        let mut slot = cell.slot.lock().unwrap();
+        match slot.first.take() {
+            Some(cqe) => {
+                slot.first = slot.rest.pop_front();
+                Poll::Ready(Some(cqe))
+            }
+            None if slot.finished => Poll::Ready(None),
+            None => Poll::Pending,
+        }
+    }
+
+    /// A single-shot operation's completion and data if it has completed, without waiting
+    /// (see [`Op::try_next`]).
+    pub(crate) fn try_complete(&mut self) -> Option<(Cqe, T)> {
+        let cell = self.cell.as_ref()?;
+        let mut slot = cell.slot.lock().unwrap();
+        let cqe = slot.first.take()?;
+        slot.first = slot.rest.pop_front();
+        let data = slot.data.take().expect("op data");
+        drop(slot);
+        self.cell = None;
+        Some((cqe, data))
+    }
+
     /// Changes the data while the kernel may still use it (under the cell's lock; nothing the
     /// kernel reads may move).
     pub(crate) fn with_data(&self, f: impl FnOnce(&mut T)) {

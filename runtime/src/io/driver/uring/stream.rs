@@ -70,6 +70,8 @@ struct ReadSide {
     start: usize,
     end: usize,
     eof: bool,
+    /// An error a wait for readability met, reported by the next read after the bytes before it.
+    error: Option<io::Error>,
 }
 
 #[derive(Default)]
@@ -108,35 +110,161 @@ impl NativeStream {
             if self.copy_out(&mut r, out) || r.eof || out.remaining() == 0 {
                 return Poll::Ready(Ok(()));
             }
-            if r.op.is_some() {
-                ready!(self.poll_single(&mut r, cx))?;
-                continue;
+            if let Some(e) = r.error.take() {
+                return Poll::Ready(Err(e));
             }
-            // Armed on this thread's ring, unless a multishot receive is armed already.
-            if r.multi.is_none()
-                && !r
-                    .ring
-                    .as_ref()
-                    .is_some_and(|ring| ptr::eq(&**ring, &**self.rings.current()))
-            {
-                r.ring = Some(self.rings.current().clone());
-            }
-            // Moved out and back rather than cloned: a clone per read moved the ring's
-            // reference count between the workers' caches (most of this function's time in a
-            // profile of the HTTP bench).
-            let ring = r.ring.take().expect("read ring chosen");
-            let step = match ring.buf_ring() {
-                Some(br) => self.poll_multi(&mut r, &ring, br, cx),
-                None => {
-                    let size = out.remaining().clamp(MIN_RECV, MAX_CHUNK);
-                    self.submit_recv(std::mem::take(&mut r.spare), size)
-                        .map(|op| r.op = Some(op))
-                        .into()
-                }
-            };
-            r.ring = Some(ring);
-            ready!(step)?;
+            ready!(self.poll_fill(&mut r, cx, out.remaining()))?;
         }
+    }
+
+    /// Waits until a read would not wait (`readable()`): bytes are buffered, or the end of the
+    /// stream or an error was seen (kept for the next read). The bytes are fetched by the
+    /// stream's own receive: once it is armed, the socket's own readiness says nothing.
+    pub(crate) fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let mut r = self.read.lock().unwrap();
+        loop {
+            if Self::buffered(&r) || r.eof || r.error.is_some() {
+                return Poll::Ready(Ok(()));
+            }
+            if let Err(e) = ready!(self.poll_fill(&mut r, cx, MAX_CHUNK)) {
+                r.error = Some(e);
+            }
+        }
+    }
+
+    /// Copies what is available into `out` without consuming it (`peek`); waits if nothing
+    /// is. Returns the bytes copied (0: end of stream).
+    pub(crate) fn poll_peek(
+        &self,
+        cx: &mut Context<'_>,
+        out: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let mut r = self.read.lock().unwrap();
+        loop {
+            let n = self.peek_out(&r, out);
+            if n > 0 || r.eof || out.is_empty() {
+                return Poll::Ready(Ok(n));
+            }
+            if let Some(e) = r.error.take() {
+                return Poll::Ready(Err(e));
+            }
+            ready!(self.poll_fill(&mut r, cx, out.len()))?;
+        }
+    }
+
+    /// Reads what is available without waiting: `WouldBlock` if nothing is. `None` when no
+    /// receive of the stream's is armed and nothing is buffered: the socket may then be read
+    /// directly (nothing else takes its bytes).
+    pub(crate) fn try_read(&self, buf: &mut [u8]) -> Option<io::Result<usize>> {
+        let mut r = self.read.lock().unwrap();
+        loop {
+            let mut out = ReadBuf::new(buf);
+            if self.copy_out(&mut r, &mut out) {
+                return Some(Ok(out.filled().len()));
+            }
+            if r.eof || out.remaining() == 0 {
+                return Some(Ok(0));
+            }
+            if let Some(e) = r.error.take() {
+                return Some(Err(e));
+            }
+            if r.op.is_none() && r.multi.is_none() {
+                return None;
+            }
+            match self.try_fill(&mut r) {
+                Ok(true) => {}
+                Ok(false) => return Some(Err(io::ErrorKind::WouldBlock.into())),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+
+    /// Whether bytes are buffered (a ring buffer's, or the single-shot buffer's).
+    fn buffered(r: &ReadSide) -> bool {
+        r.current.is_some_and(|(_, pos, len)| pos < len) || r.start < r.end
+    }
+
+    /// One step towards buffered bytes: waits for the receive in flight (arming one if none
+    /// is) and takes its completion. `Ready(Ok)` means progress: the caller looks again.
+    fn poll_fill(
+        &self,
+        r: &mut ReadSide,
+        cx: &mut Context<'_>,
+        want: usize,
+    ) -> Poll<io::Result<()>> {
+        if r.op.is_some() {
+            return self.poll_single(r, cx);
+        }
+        // Armed on this thread's ring, unless a multishot receive is armed already.
+        if r.multi.is_none()
+            && !r
+                .ring
+                .as_ref()
+                .is_some_and(|ring| ptr::eq(&**ring, &**self.rings.current()))
+        {
+            r.ring = Some(self.rings.current().clone());
+        }
+        // Moved out and back rather than cloned: a clone per read moved the ring's reference
+        // count between the workers' caches (most of this function's time in a profile of the
+        // HTTP bench).
+        let ring = r.ring.take().expect("read ring chosen");
+        let step = match ring.buf_ring() {
+            Some(br) => self.poll_multi(r, &ring, br, cx),
+            None => {
+                let size = want.clamp(MIN_RECV, MAX_CHUNK);
+                self.submit_recv(std::mem::take(&mut r.spare), size)
+                    .map(|op| r.op = Some(op))
+                    .into()
+            }
+        };
+        r.ring = Some(ring);
+        step
+    }
+
+    /// Like [`NativeStream::poll_fill`] without waiting or arming: takes a completion the
+    /// receive in flight already has (reaping its ring first). `false` if there is none.
+    fn try_fill(&self, r: &mut ReadSide) -> io::Result<bool> {
+        if let Some(op) = r.op.as_mut() {
+            op.ring().reap();
+            let Some((cqe, buf)) = op.try_complete() else {
+                return Ok(false);
+            };
+            let cancelled = op.ring().cancelled_by_thread_exit(cqe.result);
+            r.op = None;
+            self.single_done(r, cqe, cancelled, buf)?;
+            return Ok(true);
+        }
+        let Some(multi) = r.multi.as_mut() else {
+            return Ok(false);
+        };
+        multi.ring().reap();
+        let Poll::Ready(next) = multi.try_next() else {
+            return Ok(false);
+        };
+        let ring = r.ring.take().expect("the multishot receive's ring");
+        let br = ring
+            .buf_ring()
+            .expect("multishot receives use the buffer ring");
+        let res = self.multi_done(r, &ring, br, next);
+        r.ring = Some(ring);
+        res.map(|()| true)
+    }
+
+    /// Copies buffered bytes into `out` without consuming them; how many.
+    fn peek_out(&self, r: &ReadSide, out: &mut [u8]) -> usize {
+        let br = r.ring.as_ref().and_then(|ring| ring.buf_ring());
+        let avail: &[u8] = match (r.current, br) {
+            // A completion handed us `bid` with `len` bytes; we have not given it back.
+            (Some((bid, pos, len)), Some(br)) => {
+                // SAFETY: a completion handed us `bid` with `len` bytes, not given back yet.
+                let data = unsafe { br.data(bid, len) };
+                &data[pos..]
+            }
+            _ => &r.spare[r.start..r.end],
+        };
+        let n = avail.len().min(out.len());
+        out[..n].copy_from_slice(&avail[..n]);
+        n
     }
 
     /// Copies buffered bytes (a ring buffer's, or the single-shot buffer's) into `out`.
@@ -165,26 +293,37 @@ impl NativeStream {
     /// Waits for the single-shot receive; its bytes land in `spare`.
     fn poll_single(&self, r: &mut ReadSide, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let op = r.op.as_mut().expect("single-shot receive in flight");
-        let (cqe, mut buf) = ready!(op.poll_complete(cx));
+        let (cqe, buf) = ready!(op.poll_complete(cx));
         let cancelled = op.ring().cancelled_by_thread_exit(cqe.result);
         r.op = None;
+        Poll::Ready(self.single_done(r, cqe, cancelled, buf))
+    }
+
+    /// Takes the single-shot receive's completion: its bytes land in `spare`.
+    fn single_done(
+        &self,
+        r: &mut ReadSide,
+        cqe: Cqe,
+        cancelled: bool,
+        mut buf: Buf,
+    ) -> io::Result<()> {
         if cancelled {
             // Nothing was received: the caller's loop submits the receive again.
             r.spare = buf.bytes;
-            return Poll::Ready(Ok(()));
+            return Ok(());
         }
         let n = match cqe.into_result() {
             Ok(n) => n as usize,
             Err(e) => {
                 r.spare = buf.bytes;
-                return Poll::Ready(Err(e));
+                return Err(e);
             }
         };
         // SAFETY: the kernel wrote `n` bytes at the start of the buffer's capacity.
         unsafe { buf.bytes.set_len(n) };
         (r.spare, r.start, r.end) = (buf.bytes, 0, n);
         r.eof = n == 0;
-        Poll::Ready(Ok(()))
+        Ok(())
     }
 
     /// Waits for the multishot receive's next completion (arming it if needed).
@@ -198,9 +337,22 @@ impl NativeStream {
         if r.multi.is_none() {
             r.multi = Some(self.submit_multi(ring)?);
         }
-        let Some(cqe) = ready!(r.multi.as_mut().expect("armed").poll_next(cx)) else {
+        let next = ready!(r.multi.as_mut().expect("armed").poll_next(cx));
+        Poll::Ready(self.multi_done(r, ring, br, next))
+    }
+
+    /// Takes the multishot receive's next completion (`None`: it has finished): the ring
+    /// buffer it names becomes the one being copied out.
+    fn multi_done(
+        &self,
+        r: &mut ReadSide,
+        ring: &Arc<Uring>,
+        br: &BufRing,
+        next: Option<Cqe>,
+    ) -> io::Result<()> {
+        let Some(cqe) = next else {
             r.multi = None;
-            return Poll::Ready(Ok(()));
+            return Ok(());
         };
         if !cqe.more() {
             r.multi = None;
@@ -216,16 +368,16 @@ impl NativeStream {
                 if let Some((bid, ..)) = r.current.take() {
                     br.give_back(bid);
                 }
-                Poll::Ready(Ok(()))
+                Ok(())
             }
-            e if ring.cancelled_by_thread_exit(e) => Poll::Ready(Ok(())),
+            e if ring.cancelled_by_thread_exit(e) => Ok(()),
             e if e == -libc::ENOBUFS => {
                 br.missed();
                 r.op = Some(self.submit_recv(std::mem::take(&mut r.spare), MAX_CHUNK)?);
-                Poll::Ready(Ok(()))
+                Ok(())
             }
-            e if e < 0 => Poll::Ready(Err(io::Error::from_raw_os_error(-e))),
-            _ => Poll::Ready(Ok(())),
+            e if e < 0 => Err(io::Error::from_raw_os_error(-e)),
+            _ => Ok(()),
         }
     }
 
@@ -263,6 +415,12 @@ impl NativeStream {
     ) -> Poll<io::Result<usize>> {
         let mut w = self.write.lock().unwrap();
         ready!(self.poll_idle(&mut w, cx))?;
+        Poll::Ready(self.accept(&mut w, bufs))
+    }
+
+    /// Copies up to 64 KiB of `bufs` into the send buffer and sends it in the background (the
+    /// previous send is done).
+    fn accept(&self, w: &mut WriteSide, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         let mut bytes = std::mem::take(&mut w.spare);
         bytes.clear();
         for b in bufs {
@@ -276,8 +434,10 @@ impl NativeStream {
                 bytes,
                 done: 0,
             })?);
+        } else {
+            w.spare = bytes;
         }
-        Poll::Ready(Ok(n))
+        Ok(n)
     }
 
     /// Like [`NativeStream::poll_write_vectored`] with one buffer.
@@ -298,23 +458,72 @@ impl NativeStream {
     /// Waits until the background send is done; returns its error, if any.
     fn poll_idle(&self, w: &mut WriteSide, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while let Some(op) = w.op.as_mut() {
-            let (cqe, mut buf) = ready!(op.poll_complete(cx));
+            let (cqe, buf) = ready!(op.poll_complete(cx));
             let cancelled = op.ring().cancelled_by_thread_exit(cqe.result);
             w.op = None;
-            match cqe.into_result() {
-                // Not sent: sent again below.
-                Err(_) if cancelled => {}
-                Ok(0) => w.error = Some(io::ErrorKind::WriteZero.into()),
-                Ok(n) => buf.done += n as usize,
-                Err(e) => w.error = Some(e),
-            }
-            if w.error.is_none() && buf.done < buf.bytes.len() {
-                w.op = Some(self.submit_send(buf)?);
-            } else {
-                w.spare = buf.bytes;
-            }
+            self.send_done(w, cqe, cancelled, buf)?;
         }
         Poll::Ready(w.error.take().map_or(Ok(()), Err))
+    }
+
+    /// Like [`NativeStream::poll_idle`] without waiting (reaping the send's ring first):
+    /// `None` while the send is in flight.
+    fn try_idle(&self, w: &mut WriteSide) -> Option<io::Result<()>> {
+        while let Some(op) = w.op.as_mut() {
+            op.ring().reap();
+            let (cqe, buf) = op.try_complete()?;
+            let cancelled = op.ring().cancelled_by_thread_exit(cqe.result);
+            w.op = None;
+            if let Err(e) = self.send_done(w, cqe, cancelled, buf) {
+                return Some(Err(e));
+            }
+        }
+        Some(w.error.take().map_or(Ok(()), Err))
+    }
+
+    /// Takes a send's completion: the rest of a short send goes out again; an error is kept for
+    /// the next write, flush or shutdown.
+    fn send_done(
+        &self,
+        w: &mut WriteSide,
+        cqe: Cqe,
+        cancelled: bool,
+        mut buf: Buf,
+    ) -> io::Result<()> {
+        match cqe.into_result() {
+            // Not sent: sent again below.
+            Err(_) if cancelled => {}
+            Ok(0) => w.error = Some(io::ErrorKind::WriteZero.into()),
+            Ok(n) => buf.done += n as usize,
+            Err(e) => w.error = Some(e),
+        }
+        if w.error.is_none() && buf.done < buf.bytes.len() {
+            w.op = Some(self.submit_send(buf)?);
+        } else {
+            w.spare = buf.bytes;
+        }
+        Ok(())
+    }
+
+    /// Accepts bytes without waiting (`try_write`): `WouldBlock` while the previous send is
+    /// in flight, so they never overtake bytes accepted before them.
+    pub(crate) fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        let mut w = self.write.lock().unwrap();
+        match self.try_idle(&mut w) {
+            None => Err(io::ErrorKind::WouldBlock.into()),
+            Some(Err(e)) => Err(e),
+            Some(Ok(())) => self.accept(&mut w, &[IoSlice::new(buf)]),
+        }
+    }
+
+    /// Waits until a write would not wait (`writable()`): no send in flight. A send's error is
+    /// kept for the next write.
+    pub(crate) fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let mut w = self.write.lock().unwrap();
+        if let Err(e) = ready!(self.poll_idle(&mut w, cx)) {
+            w.error = Some(e);
+        }
+        Poll::Ready(Ok(()))
     }
 
     /// Reports the error of a finished background send, if any. A send still in flight counts
