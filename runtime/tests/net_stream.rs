@@ -373,6 +373,38 @@ fn try_write_after_a_write_keeps_the_order(rt: Runtime) {
     });
 }
 
+/// Unix streams have `try_read` and `try_write` too, with the same order guarantees.
+fn unix_try_read_and_try_write(rt: Runtime) {
+    rt.block_on(async {
+        let (mut a, b) = UnixStream::pair().unwrap();
+        let mut buf = [0u8; 16];
+        assert_eq!(
+            b.try_read(&mut buf).unwrap_err().kind(),
+            std::io::ErrorKind::WouldBlock
+        );
+        a.write_all(b"abc").await.unwrap();
+        let mut sent = 0;
+        while sent < 3 {
+            a.writable().await.unwrap();
+            match a.try_write(&b"def"[sent..]) {
+                Ok(n) => sent += n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => panic!("try_write: {e}"),
+            }
+        }
+        let mut got = Vec::new();
+        while got.len() < 6 {
+            b.readable().await.unwrap();
+            match b.try_read(&mut buf) {
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => panic!("try_read: {e}"),
+            }
+        }
+        assert_eq!(got, b"abcdef");
+    });
+}
+
 /// `peek` leaves the bytes for the next read; `try_read` does not wait.
 fn peek_and_try_read(rt: Runtime) {
     rt.block_on(async {
@@ -408,5 +440,6 @@ rt_io_test!(
     two_tasks_accepting_on_one_listener_both_get_a_connection,
     try_read_and_peek_after_a_read_keep_the_order,
     try_write_after_a_write_keeps_the_order,
+    unix_try_read_and_try_write,
     peek_and_try_read,
 );

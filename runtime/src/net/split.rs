@@ -113,6 +113,16 @@ macro_rules! stream_methods {
             self.core.ready($crate::io::driver::Direction::Write).await
         }
 
+        /// Reads what is available without waiting; `WouldBlock` if nothing is.
+        pub fn try_read(&self, buf: &mut [u8]) -> ::std::io::Result<usize> {
+            self.core.try_read(buf)
+        }
+
+        /// Writes what fits without waiting; `WouldBlock` if nothing does.
+        pub fn try_write(&self, buf: &[u8]) -> ::std::io::Result<usize> {
+            self.core.try_write(buf)
+        }
+
         /// Reads into the spare capacity of an owned buffer (8 KiB is reserved if it has
         /// none) and returns the result with the buffer, the bytes read appended to it.
         pub async fn read_owned(&self, buf: Vec<u8>) -> (::std::io::Result<usize>, Vec<u8>) {

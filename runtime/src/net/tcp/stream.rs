@@ -120,16 +120,6 @@ impl TcpStream {
         self.sock().take_error()
     }
 
-    /// Reads what is available without waiting; `WouldBlock` if nothing is.
-    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.core.try_read(buf)
-    }
-
-    /// Writes what fits without waiting; `WouldBlock` if nothing does.
-    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        self.core.try_write(buf)
-    }
-
     /// Reads without consuming: the bytes stay for the next read.
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.core.peek(buf).await
