@@ -254,7 +254,6 @@ impl NativeStream {
     fn peek_out(&self, r: &ReadSide, out: &mut [u8]) -> usize {
         let br = r.ring.as_ref().and_then(|ring| ring.buf_ring());
         let avail: &[u8] = match (r.current, br) {
-            // A completion handed us `bid` with `len` bytes; we have not given it back.
             (Some((bid, pos, len)), Some(br)) => {
                 // SAFETY: a completion handed us `bid` with `len` bytes, not given back yet.
                 let data = unsafe { br.data(bid, len) };
