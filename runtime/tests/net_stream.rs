@@ -405,6 +405,39 @@ fn unix_try_read_and_try_write(rt: Runtime) {
     });
 }
 
+/// `connect` returns only once the handshake is done. A listener whose accept queue is full
+/// (backlog 0, one connection waiting) drops the next SYN, so that connect stays pending (the
+/// client retries after a second); it must not come back with a stream still connecting.
+fn connect_waits_for_the_handshake(rt: Runtime) {
+    use std::os::fd::AsRawFd;
+    rt.block_on(async {
+        let listener =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        let any: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+        listener.bind(&any.into()).unwrap();
+        listener.listen(0).unwrap();
+        let addr = listener.local_addr().unwrap().as_socket().unwrap();
+        let first = TcpStream::connect(addr).await.unwrap();
+        // Wait until the first connection sits in the accept queue (the queue is then full).
+        let mut pfd = libc::pollfd {
+            fd: listener.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd for the duration of the call.
+        assert_eq!(unsafe { libc::poll(&mut pfd, 1, 10_000) }, 1);
+        let mut second = std::pin::pin!(TcpStream::connect(addr));
+        for _ in 0..20 {
+            assert!(
+                futures::poll!(second.as_mut()).is_pending(),
+                "connect came back before its handshake"
+            );
+            zokio::task::yield_now().await;
+        }
+        drop(first);
+    });
+}
+
 /// `peek` leaves the bytes for the next read; `try_read` does not wait.
 fn peek_and_try_read(rt: Runtime) {
     rt.block_on(async {
@@ -441,5 +474,6 @@ rt_io_test!(
     try_read_and_peek_after_a_read_keep_the_order,
     try_write_after_a_write_keeps_the_order,
     unix_try_read_and_try_write,
+    connect_waits_for_the_handshake,
     peek_and_try_read,
 );

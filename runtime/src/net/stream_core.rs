@@ -119,6 +119,12 @@ impl StreamCore {
         .await
     }
 
+    /// Waits until a connect in progress has finished (the socket is writable), whatever the
+    /// backend: the socket's own readiness, not the stream's send.
+    pub(crate) async fn connected(&self) -> io::Result<()> {
+        std::future::poll_fn(|cx| self.src.poll_ready(cx, Direction::Write)).await
+    }
+
     /// Reads what is available without waiting (`WouldBlock` if nothing is): on io_uring the
     /// bytes the stream's receive already took come first.
     pub(crate) fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {

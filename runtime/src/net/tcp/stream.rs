@@ -1,6 +1,5 @@
 //! [`TcpStream`]: a TCP connection.
 
-use crate::io::driver::Direction;
 use crate::net::addr::{each_addr, ToSocketAddrs};
 use crate::net::stream_core::StreamCore;
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
@@ -44,7 +43,7 @@ impl TcpStream {
             Err(e) => return Err(e),
         }
         let stream = TcpStream::from_fd(socket.into())?;
-        stream.core.ready(Direction::Write).await?;
+        stream.core.connected().await?;
         let res = match stream.sock().take_error()? {
             Some(e) => Err(e),
             None => Ok(()),

@@ -1,7 +1,6 @@
 //! [`UnixStream`]: a Unix-domain stream connection.
 
 use super::SocketAddr;
-use crate::io::driver::Direction;
 use crate::net::stream_core::StreamCore;
 use socket2::{Domain, SockAddr, SockRef, Socket, Type};
 use std::fmt;
@@ -25,7 +24,7 @@ impl UnixStream {
             Err(e) => return Err(e),
         }
         let stream = UnixStream::from_fd(socket.into())?;
-        stream.core.ready(Direction::Write).await?;
+        stream.core.connected().await?;
         match SockRef::from(&stream).take_error()? {
             Some(e) => Err(e),
             None => Ok(stream),
