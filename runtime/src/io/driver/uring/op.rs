@@ -132,6 +132,28 @@ struct Slot<T> {
     data: Option<T>,
 }
 
+impl<T> Slot<T> {
+    /// The oldest completion not yet taken.
+    #[inline]
+    fn take_first(&mut self) -> Option<Cqe> {
+        let cqe = self.first.take()?;
+        self.first = self.rest.pop_front();
+        Some(cqe)
+    }
+
+    /// Keeps `waker` to wake at the next completion (unless it would wake the same task).
+    #[inline]
+    fn register(&mut self, waker: Option<&Waker>) {
+        let Some(waker) = waker else {
+            return;
+        };
+        match &self.waker {
+            Some(w) if w.will_wake(waker) => {}
+            _ => self.waker = Some(waker.clone()),
+        }
+    }
+}
+
 /// The shared cell of one operation.
 pub(crate) struct OpCell<T: OpData> {
     kind: OpKind,
@@ -244,75 +266,65 @@ impl<T: OpData> Op<T> {
 
     /// Waits for the next completion; `None` once a multishot operation has finished.
     pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Cqe>> {
-        let Some(cell) = &self.cell else {
-            return Poll::Ready(None);
-        };
-        let mut slot = cell.slot.lock().unwrap();
-        if let Some(cqe) = slot.first.take() {
-            slot.first = slot.rest.pop_front();
-            return Poll::Ready(Some(cqe));
-        }
-        if slot.finished {
-            return Poll::Ready(None);
-        }
-        match &slot.waker {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            _ => slot.waker = Some(cx.waker().clone()),
-        }
-        Poll::Pending
+        self.next(Some(cx.waker()))
     }
 
     /// Waits for a single-shot operation's completion and returns it with the data (one
     /// acquisition of the cell's lock for both).
     pub(crate) fn poll_complete(&mut self, cx: &mut Context<'_>) -> Poll<(Cqe, T)> {
-        let Some(cell) = &self.cell else {
-            panic!("io operation polled after it completed")
-        };
-        let mut slot = cell.slot.lock().unwrap();
-        let Some(cqe) = slot.first.take() else {
-            assert!(!slot.finished, "io operation polled after it completed");
-            match &slot.waker {
-                Some(w) if w.will_wake(cx.waker()) => {}
-                _ => slot.waker = Some(cx.waker().clone()),
-            }
-            return Poll::Pending;
-        };
-        slot.first = slot.rest.pop_front();
-        let data = slot.data.take().expect("op data");
-        drop(slot);
-        self.cell = None;
-        Poll::Ready((cqe, data))
+        self.complete(Some(cx.waker()))
     }
 
     /// Like [`Op::poll_next`] without waiting: a completion already recorded, `Ready(None)` once
     /// a multishot operation has finished, else `Pending`, with nobody registered to be woken (a
     /// task waiting on the operation keeps its registration).
     pub(crate) fn try_next(&mut self) -> Poll<Option<Cqe>> {
-        let Some(cell) = &self.cell else {
-            return Poll::Ready(None);
-        };
-        let mut slot = cell.slot.lock().unwrap();
-        match slot.first.take() {
-            Some(cqe) => {
-                slot.first = slot.rest.pop_front();
-                Poll::Ready(Some(cqe))
-            }
-            None if slot.finished => Poll::Ready(None),
-            None => Poll::Pending,
-        }
+        self.next(None)
     }
 
     /// A single-shot operation's completion and data if it has completed, without waiting
     /// (see [`Op::try_next`]).
     pub(crate) fn try_complete(&mut self) -> Option<(Cqe, T)> {
-        let cell = self.cell.as_ref()?;
+        match self.complete(None) {
+            Poll::Ready(done) => Some(done),
+            Poll::Pending => None,
+        }
+    }
+
+    /// The next completion, or `Pending` after registering `waker` (if any) to be woken.
+    #[inline]
+    fn next(&mut self, waker: Option<&Waker>) -> Poll<Option<Cqe>> {
+        let Some(cell) = &self.cell else {
+            return Poll::Ready(None);
+        };
         let mut slot = cell.slot.lock().unwrap();
-        let cqe = slot.first.take()?;
-        slot.first = slot.rest.pop_front();
+        if let Some(cqe) = slot.take_first() {
+            return Poll::Ready(Some(cqe));
+        }
+        if slot.finished {
+            return Poll::Ready(None);
+        }
+        slot.register(waker);
+        Poll::Pending
+    }
+
+    /// A single-shot operation's completion and data, or `Pending` after registering `waker`
+    /// (if any).
+    #[inline]
+    fn complete(&mut self, waker: Option<&Waker>) -> Poll<(Cqe, T)> {
+        let Some(cell) = &self.cell else {
+            panic!("io operation polled after it completed")
+        };
+        let mut slot = cell.slot.lock().unwrap();
+        let Some(cqe) = slot.take_first() else {
+            assert!(!slot.finished, "io operation polled after it completed");
+            slot.register(waker);
+            return Poll::Pending;
+        };
         let data = slot.data.take().expect("op data");
         drop(slot);
         self.cell = None;
-        Some((cqe, data))
+        Poll::Ready((cqe, data))
     }
 
     /// Changes the data while the kernel may still use it (under the cell's lock; nothing the
