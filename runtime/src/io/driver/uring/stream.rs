@@ -456,28 +456,36 @@ impl NativeStream {
 
     /// Waits until the background send is done; returns its error, if any.
     fn poll_idle(&self, w: &mut WriteSide, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        while let Some(op) = w.op.as_mut() {
-            let (cqe, buf) = ready!(op.poll_complete(cx));
-            let cancelled = op.ring().cancelled_by_thread_exit(cqe.result);
-            w.op = None;
-            self.send_done(w, cqe, cancelled, buf)?;
-        }
-        Poll::Ready(w.error.take().map_or(Ok(()), Err))
+        self.idle_with(w, |op| op.poll_complete(cx))
     }
 
     /// Like [`NativeStream::poll_idle`] without waiting (reaping the send's ring first):
     /// `None` while the send is in flight.
     fn try_idle(&self, w: &mut WriteSide) -> Option<io::Result<()>> {
-        while let Some(op) = w.op.as_mut() {
+        let done = self.idle_with(w, |op| {
             op.ring().reap();
-            let (cqe, buf) = op.try_complete()?;
+            op.try_complete().map_or(Poll::Pending, Poll::Ready)
+        });
+        match done {
+            Poll::Ready(res) => Some(res),
+            Poll::Pending => None,
+        }
+    }
+
+    /// Takes the completions of the sends in flight through `take` until none is left (or
+    /// `take` is pending); then the error a send met, if any.
+    fn idle_with(
+        &self,
+        w: &mut WriteSide,
+        mut take: impl FnMut(&mut Op<Buf>) -> Poll<(Cqe, Buf)>,
+    ) -> Poll<io::Result<()>> {
+        while let Some(op) = w.op.as_mut() {
+            let (cqe, buf) = ready!(take(op));
             let cancelled = op.ring().cancelled_by_thread_exit(cqe.result);
             w.op = None;
-            if let Err(e) = self.send_done(w, cqe, cancelled, buf) {
-                return Some(Err(e));
-            }
+            self.send_done(w, cqe, cancelled, buf)?;
         }
-        Some(w.error.take().map_or(Ok(()), Err))
+        Poll::Ready(w.error.take().map_or(Ok(()), Err))
     }
 
     /// Takes a send's completion: the rest of a short send goes out again; an error is kept for
