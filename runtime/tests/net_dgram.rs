@@ -68,19 +68,9 @@ fn two_tasks_receiving_on_one_socket_both_get_a_datagram(rt: Runtime) {
                 zokio::spawn(async move {
                     let mut buf = [0u8; 16];
                     let mut rb = zokio::io::ReadBuf::new(&mut buf);
-                    let mut told = Some(tx);
-                    std::future::poll_fn(|cx| {
-                        let r = s.poll_recv_from(cx, &mut rb);
-                        if r.is_pending() {
-                            // Waiting now: say so once.
-                            if let Some(tx) = told.take() {
-                                tx.send(()).unwrap();
-                            }
-                        }
-                        r
-                    })
-                    .await
-                    .unwrap();
+                    support::tell_when_waiting(|cx| s.poll_recv_from(cx, &mut rb), tx)
+                        .await
+                        .unwrap();
                     rb.filled().to_vec()
                 })
             })

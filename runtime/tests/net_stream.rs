@@ -265,19 +265,9 @@ fn two_tasks_accepting_on_one_listener_both_get_a_connection(rt: Runtime) {
             .map(|_| {
                 let (l, tx) = (listener.clone(), waiting_tx.clone());
                 zokio::spawn(async move {
-                    let mut told = Some(tx);
-                    let (s, peer) = std::future::poll_fn(|cx| {
-                        let r = l.poll_accept(cx);
-                        if r.is_pending() {
-                            // Waiting now: say so once.
-                            if let Some(tx) = told.take() {
-                                tx.send(()).unwrap();
-                            }
-                        }
-                        r
-                    })
-                    .await
-                    .unwrap();
+                    let (s, peer) = support::tell_when_waiting(|cx| l.poll_accept(cx), tx)
+                        .await
+                        .unwrap();
                     assert_eq!(s.peer_addr().unwrap(), peer);
                     peer
                 })
@@ -324,20 +314,7 @@ fn try_read_and_peek_after_a_read_keep_the_order(rt: Runtime) {
         assert_eq!(&buf[..n], b"llo");
         c.write_all(b"world").await.unwrap();
         c.flush().await.unwrap();
-        let mut got = Vec::new();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while got.len() < 8 {
-            assert!(std::time::Instant::now() < deadline, "got only {got:?}");
-            zokio::time::timeout(std::time::Duration::from_secs(10), s.readable())
-                .await
-                .expect("readable() never fired")
-                .unwrap();
-            match s.try_read(&mut buf) {
-                Ok(n) => got.extend_from_slice(&buf[..n]),
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                Err(e) => panic!("try_read: {e}"),
-            }
-        }
+        let got = support::try_read_n(|| s.readable(), |b| s.try_read(b), 8).await;
         assert_eq!(got, b"lloworld");
     });
 }
@@ -356,15 +333,7 @@ fn try_write_after_a_write_keeps_the_order(rt: Runtime) {
         });
         let body = vec![b'a'; 300_000];
         c.write_all(&body).await.unwrap();
-        let mut sent = 0;
-        while sent < 3 {
-            c.writable().await.unwrap();
-            match c.try_write(&b"XYZ"[sent..]) {
-                Ok(n) => sent += n,
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                Err(e) => panic!("try_write: {e}"),
-            }
-        }
+        support::try_write_all(|| c.writable(), |b| c.try_write(b), b"XYZ").await;
         c.shutdown().await.unwrap();
         let all = reader.await.unwrap();
         assert_eq!(all.len(), body.len() + 3);
@@ -383,24 +352,8 @@ fn unix_try_read_and_try_write(rt: Runtime) {
             std::io::ErrorKind::WouldBlock
         );
         a.write_all(b"abc").await.unwrap();
-        let mut sent = 0;
-        while sent < 3 {
-            a.writable().await.unwrap();
-            match a.try_write(&b"def"[sent..]) {
-                Ok(n) => sent += n,
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                Err(e) => panic!("try_write: {e}"),
-            }
-        }
-        let mut got = Vec::new();
-        while got.len() < 6 {
-            b.readable().await.unwrap();
-            match b.try_read(&mut buf) {
-                Ok(n) => got.extend_from_slice(&buf[..n]),
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                Err(e) => panic!("try_read: {e}"),
-            }
-        }
+        support::try_write_all(|| a.writable(), |buf| a.try_write(buf), b"def").await;
+        let got = support::try_read_n(|| b.readable(), |buf| b.try_read(buf), 6).await;
         assert_eq!(got, b"abcdef");
     });
 }

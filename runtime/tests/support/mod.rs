@@ -210,3 +210,62 @@ pub fn require_tool(name: &str) -> Option<std::path::PathBuf> {
     }
     found
 }
+
+/// Polls `poll` to completion, sending on `waiting` once, the first time it is pending: the
+/// test then knows the task is registered as waiting (no sleeping to hope it is).
+pub async fn tell_when_waiting<T>(
+    mut poll: impl FnMut(&mut Context<'_>) -> Poll<T>,
+    waiting: zokio::sync::mpsc::UnboundedSender<()>,
+) -> T {
+    let mut waiting = Some(waiting);
+    std::future::poll_fn(|cx| {
+        let r = poll(cx);
+        if r.is_pending() {
+            if let Some(tx) = waiting.take() {
+                tx.send(()).unwrap();
+            }
+        }
+        r
+    })
+    .await
+}
+
+/// Writes all of `bytes` with `writable()` + `try_write` (retrying after `WouldBlock`).
+pub async fn try_write_all<F: Future<Output = std::io::Result<()>>>(
+    mut writable: impl FnMut() -> F,
+    mut try_write: impl FnMut(&[u8]) -> std::io::Result<usize>,
+    bytes: &[u8],
+) {
+    let mut sent = 0;
+    while sent < bytes.len() {
+        writable().await.unwrap();
+        match try_write(&bytes[sent..]) {
+            Ok(n) => sent += n,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => panic!("try_write: {e}"),
+        }
+    }
+}
+
+/// Reads `n` bytes with `readable()` + `try_read` (retrying after `WouldBlock`); fails if
+/// `readable()` does not fire within 10 s.
+pub async fn try_read_n<F: Future<Output = std::io::Result<()>>>(
+    mut readable: impl FnMut() -> F,
+    mut try_read: impl FnMut(&mut [u8]) -> std::io::Result<usize>,
+    n: usize,
+) -> Vec<u8> {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 64];
+    while got.len() < n {
+        zokio::time::timeout(std::time::Duration::from_secs(10), readable())
+            .await
+            .expect("readable() never fired")
+            .unwrap();
+        match try_read(&mut buf) {
+            Ok(k) => got.extend_from_slice(&buf[..k]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => panic!("try_read: {e}"),
+        }
+    }
+    got
+}
