@@ -150,10 +150,132 @@ fn unix_datagram_pair_and_paths(rt: Runtime) {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// `recv(2)` on a socket's descriptor: the raw call a `try_io` user makes.
+fn raw_recv(fd: std::os::fd::RawFd, buf: &mut [u8]) -> std::io::Result<usize> {
+    // SAFETY: `buf` is valid for writes of its length.
+    let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), 0) };
+    if n < 0 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(n as usize)
+    }
+}
+
+/// `ready` says what is ready (a fresh socket: writable, not readable); `try_io` runs a raw
+/// `recv` that gets the datagram sent, and one that would block forgets the readiness
+/// (`poll_recv_ready` then waits); `async_io` waits for the next datagram.
+fn udp_ready_and_try_io(rt: Runtime) {
+    use std::os::fd::AsRawFd;
+    use zokio::io::{Interest, Ready};
+    rt.block_on(async {
+        let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        a.connect(b.local_addr().unwrap()).await.unwrap();
+        b.connect(a.local_addr().unwrap()).await.unwrap();
+        let r = b
+            .ready(Interest::READABLE | Interest::WRITABLE)
+            .await
+            .unwrap();
+        assert_eq!(r, Ready::WRITABLE, "a fresh socket: {r:?}");
+        a.send(b"one").await.unwrap();
+        let fd = b.as_raw_fd();
+        let mut buf = [0u8; 16];
+        let n = loop {
+            assert!(b.ready(Interest::READABLE).await.unwrap().is_readable());
+            match b.try_io(Interest::READABLE, || raw_recv(fd, &mut buf)) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => panic!("try_io: {e}"),
+            }
+        };
+        assert_eq!(&buf[..n], b"one");
+        let e = b.try_io(Interest::READABLE, || raw_recv(fd, &mut buf));
+        assert_eq!(e.unwrap_err().kind(), std::io::ErrorKind::WouldBlock);
+        // Forgotten (a late event another worker's reactor took may report it once more;
+        // each such report meets a raw read that would block).
+        let mut stale = 0;
+        while std::future::poll_fn(|cx| std::task::Poll::Ready(b.poll_recv_ready(cx)))
+            .await
+            .is_ready()
+        {
+            let e = b.try_io(Interest::READABLE, || raw_recv(fd, &mut buf));
+            assert_eq!(e.unwrap_err().kind(), std::io::ErrorKind::WouldBlock);
+            stale += 1;
+            assert!(
+                stale < 100,
+                "poll_recv_ready kept reporting readiness nothing renewed"
+            );
+        }
+        a.send(b"two").await.unwrap();
+        let n = b
+            .async_io(Interest::READABLE, || raw_recv(fd, &mut buf))
+            .await
+            .unwrap();
+        assert_eq!(&buf[..n], b"two");
+        std::future::poll_fn(|cx| b.poll_send_ready(cx))
+            .await
+            .unwrap();
+    });
+}
+
+/// Unix datagrams have the non-waiting calls and readiness of UDP sockets: `try_recv` of an
+/// empty socket would block, `try_send`/`try_recv` and `try_send_to`/`try_recv_from` move
+/// exact datagrams, `ready` reports both directions.
+fn unix_datagram_try_calls_and_ready(rt: Runtime) {
+    use zokio::io::Interest;
+    let dir = std::env::temp_dir().join(format!(
+        "zokio-dgram-try-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    rt.block_on(async {
+        let (a, b) = UnixDatagram::pair().unwrap();
+        let mut buf = [0u8; 16];
+        let e = b.try_recv(&mut buf).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock);
+        a.writable().await.unwrap();
+        assert_eq!(a.try_send(b"abc").unwrap(), 3);
+        let n = loop {
+            let r = b
+                .ready(Interest::READABLE | Interest::WRITABLE)
+                .await
+                .unwrap();
+            if !r.is_readable() {
+                assert!(r.is_writable(), "{r:?}");
+                b.readable().await.unwrap();
+            }
+            match b.try_recv(&mut buf) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => panic!("try_recv: {e}"),
+            }
+        };
+        assert_eq!(&buf[..n], b"abc");
+
+        let server = UnixDatagram::bind(dir.join("s")).unwrap();
+        let client = UnixDatagram::bind(dir.join("c")).unwrap();
+        assert_eq!(client.try_send_to(b"hello", dir.join("s")).unwrap(), 5);
+        let (n, from) = loop {
+            server.readable().await.unwrap();
+            match server.try_recv_from(&mut buf) {
+                Ok(got) => break got,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => panic!("try_recv_from: {e}"),
+            }
+        };
+        assert_eq!(&buf[..n], b"hello");
+        assert_eq!(from.as_pathname(), Some(dir.join("c").as_path()));
+    });
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 rt_io_test!(
     udp_send_to_recv_from_round_trips,
     two_tasks_receiving_on_one_socket_both_get_a_datagram,
     try_recv_that_would_block_forgets_readiness,
     udp_connected_send_recv_and_peek,
     unix_datagram_pair_and_paths,
+    udp_ready_and_try_io,
+    unix_datagram_try_calls_and_ready,
 );

@@ -415,6 +415,215 @@ fn peek_and_try_read(rt: Runtime) {
     });
 }
 
+/// A connected TCP pair (client, server side).
+async fn tcp_pair() -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let c = TcpStream::connect(listener.local_addr().unwrap())
+        .await
+        .unwrap();
+    let (s, _) = listener.accept().await.unwrap();
+    (c, s)
+}
+
+/// `recv(2)` on the stream's descriptor: the raw call a `try_io` user makes.
+fn raw_recv(fd: std::os::fd::RawFd, buf: &mut [u8]) -> std::io::Result<usize> {
+    // SAFETY: `buf` is valid for writes of its length.
+    let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), 0) };
+    if n < 0 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(n as usize)
+    }
+}
+
+/// `ready(interest)` says which of the interest is ready: a fresh stream is writable and not
+/// readable; bytes sent make it readable; once a read found the end of the stream it says
+/// `READ_CLOSED` (on a stream read with `try_read` and on one read through `read`, which on
+/// io_uring is ready by its own receive).
+fn ready_reports_what_is_ready(rt: Runtime) {
+    use zokio::io::{Interest, Ready};
+    rt.block_on(async {
+        let (mut c, s) = tcp_pair().await;
+        let r = s
+            .ready(Interest::READABLE | Interest::WRITABLE)
+            .await
+            .unwrap();
+        assert_eq!(r, Ready::WRITABLE, "a fresh stream: {r:?}");
+        c.write_all(b"abc").await.unwrap();
+        c.shutdown().await.unwrap();
+        let got = support::try_read_n(|| s.readable(), |b| s.try_read(b), 3).await;
+        assert_eq!(got, b"abc");
+        let mut buf = [0u8; 8];
+        assert_eq!(s.try_read(&mut buf).unwrap(), 0, "end of stream");
+        let r = s.ready(Interest::READABLE).await.unwrap();
+        assert!(
+            r.is_readable() && r.is_read_closed() && !r.is_writable(),
+            "{r:?}"
+        );
+
+        let (mut c, mut s) = tcp_pair().await;
+        c.write_all(b"x").await.unwrap();
+        c.flush().await.unwrap();
+        let mut one = [0u8; 1];
+        s.read_exact(&mut one).await.unwrap();
+        // A read that would block forgets the readiness (a read that did not may leave it).
+        let mut buf = [0u8; 8];
+        let e = s.try_read(&mut buf).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock);
+        {
+            let mut waiting = std::pin::pin!(s.ready(Interest::READABLE));
+            assert!(
+                futures::poll!(waiting.as_mut()).is_pending(),
+                "nothing to read"
+            );
+            c.write_all(b"yz").await.unwrap();
+            c.flush().await.unwrap();
+            assert!(waiting.await.unwrap().is_readable());
+        }
+        c.shutdown().await.unwrap();
+        let mut rest = Vec::new();
+        s.read_to_end(&mut rest).await.unwrap();
+        assert_eq!(rest, b"yz");
+        let r = s.ready(Interest::READABLE).await.unwrap();
+        assert!(r.is_readable() && r.is_read_closed(), "{r:?}");
+    });
+}
+
+/// `try_io` runs the caller's raw system calls: a raw `recv` reads exactly what was sent, one
+/// that would block forgets the readiness (the next `readable()` waits for new bytes), and
+/// `async_io` waits for them; a raw `send` with `WRITABLE` goes out after the bytes written
+/// before through the stream. On io_uring a stream read through `read` refuses raw reads
+/// (its own receive takes the socket's bytes) with `Unsupported`; on poll it allows them.
+fn try_io_runs_raw_calls_and_forgets_readiness(rt: Runtime) {
+    use std::os::fd::AsRawFd;
+    use zokio::io::{Interest, IoBackend};
+    let uring = rt.handle().io_backend().backend == IoBackend::IoUring;
+    rt.block_on(async {
+        let (mut c, s) = tcp_pair().await;
+        let fd = s.as_raw_fd();
+        c.write_all(b"ping").await.unwrap();
+        c.flush().await.unwrap();
+        let mut buf = [0u8; 16];
+        let mut got = Vec::new();
+        loop {
+            s.readable().await.unwrap();
+            match s.try_io(Interest::READABLE, || raw_recv(fd, &mut buf)) {
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && got.len() == 4 => break,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => panic!("try_io: {e}"),
+            }
+        }
+        assert_eq!(got, b"ping");
+        // Readiness is forgotten: `readable()` waits. (An event another worker's reactor
+        // turn took late may still report it, at most once per event: each such report is
+        // met by a raw read that would block, and then `readable()` waits.)
+        let mut stale = 0;
+        loop {
+            let mut readable = std::pin::pin!(s.readable());
+            if futures::poll!(readable.as_mut()).is_pending() {
+                break;
+            }
+            let e = s.try_io(Interest::READABLE, || raw_recv(fd, &mut buf));
+            assert_eq!(e.unwrap_err().kind(), std::io::ErrorKind::WouldBlock);
+            stale += 1;
+            assert!(
+                stale < 100,
+                "readable() kept reporting readiness nothing renewed"
+            );
+        }
+        c.write_all(b"more").await.unwrap();
+        c.flush().await.unwrap();
+        let n = s
+            .async_io(Interest::READABLE, || raw_recv(fd, &mut buf))
+            .await
+            .unwrap();
+        assert_eq!(&buf[..n], b"more");
+
+        // Raw writes follow the stream's own.
+        let (mut c, s) = tcp_pair().await;
+        let fd = s.as_raw_fd();
+        let body = vec![b'a'; 200_000];
+        let reader = zokio::spawn(async move {
+            let mut all = Vec::new();
+            c.read_to_end(&mut all).await.unwrap();
+            all
+        });
+        let mut s = s;
+        s.write_all(&body).await.unwrap();
+        let send = || {
+            // SAFETY: a valid 3-byte buffer.
+            let n = unsafe { libc::send(fd, b"END".as_ptr().cast(), 3, libc::MSG_NOSIGNAL) };
+            if n < 0 {
+                Err(std::io::Error::last_os_error())
+            } else {
+                Ok(n as usize)
+            }
+        };
+        assert_eq!(s.async_io(Interest::WRITABLE, send).await.unwrap(), 3);
+        s.shutdown().await.unwrap();
+        let all = reader.await.unwrap();
+        assert_eq!(all.len(), body.len() + 3);
+        assert!(all[..body.len()].iter().all(|&b| b == b'a'));
+        assert_eq!(&all[body.len()..], b"END");
+
+        // A stream read through `read`.
+        let (mut c, mut s) = tcp_pair().await;
+        c.write_all(b"q").await.unwrap();
+        c.flush().await.unwrap();
+        s.read_exact(&mut buf[..1]).await.unwrap();
+        let fd = s.as_raw_fd();
+        let res = s.try_io(Interest::READABLE, || raw_recv(fd, &mut buf));
+        match (uring, res) {
+            (true, Err(e)) => assert_eq!(e.kind(), std::io::ErrorKind::Unsupported, "{e}"),
+            (false, Err(e)) => assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock, "{e}"),
+            (_, Ok(n)) => panic!("a raw read found {n} bytes where none were sent"),
+        }
+    });
+}
+
+/// Vectored `try_read`/`try_write` fill and drain the buffers in order, on the stream and on
+/// its halves (whose `ready`, `readable`, `writable` are the stream's).
+fn vectored_try_read_and_try_write(rt: Runtime) {
+    use std::io::{IoSlice, IoSliceMut};
+    use zokio::io::{Interest, Ready};
+    rt.block_on(async {
+        let (mut c, mut s) = tcp_pair().await;
+        // The server side reads once through `read` (on io_uring its receive is then armed).
+        c.write_all(b"x").await.unwrap();
+        c.flush().await.unwrap();
+        let mut one = [0u8; 1];
+        s.read_exact(&mut one).await.unwrap();
+        c.writable().await.unwrap();
+        let n = c
+            .try_write_vectored(&[IoSlice::new(b"ab"), IoSlice::new(b"cde")])
+            .unwrap();
+        assert_eq!(n, 5);
+        let (mut a, mut b) = ([0u8; 2], [0u8; 10]);
+        let n = loop {
+            s.readable().await.unwrap();
+            let mut bufs = [IoSliceMut::new(&mut a), IoSliceMut::new(&mut b)];
+            match s.try_read_vectored(&mut bufs) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => panic!("try_read_vectored: {e}"),
+            }
+        };
+        assert_eq!((n, &a, &b[..3]), (5, b"ab", &b"cde"[..]));
+
+        let (rh, wh) = s.into_split();
+        assert_eq!(wh.ready(Interest::WRITABLE).await.unwrap(), Ready::WRITABLE);
+        support::try_write_all(|| wh.writable(), |b| wh.try_write(b), b"back").await;
+        let got = support::try_read_n(|| c.readable(), |b| c.try_read(b), 4).await;
+        assert_eq!(got, b"back");
+        c.write_all(b"half").await.unwrap();
+        c.flush().await.unwrap();
+        assert!(rh.ready(Interest::READABLE).await.unwrap().is_readable());
+        let got = support::try_read_n(|| rh.readable(), |b| rh.try_read(b), 4).await;
+        assert_eq!(got, b"half");
+    });
+}
+
 rt_io_test!(
     tcp_echo_10mb_random_chunks,
     unix_echo_10mb_random_chunks,
@@ -429,4 +638,7 @@ rt_io_test!(
     unix_try_read_and_try_write,
     connect_waits_for_the_handshake,
     peek_and_try_read,
+    ready_reports_what_is_ready,
+    try_io_runs_raw_calls_and_forgets_readiness,
+    vectored_try_read_and_try_write,
 );

@@ -2,7 +2,7 @@
 //! readiness-based system calls every socket type shares.
 
 use crate::io::driver::{Direction, IoHandle, OpKind, Registration};
-use crate::io::ReadBuf;
+use crate::io::{Interest, ReadBuf, Ready};
 use std::io::{self, IoSlice};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::Arc;
@@ -49,6 +49,40 @@ impl IoSource {
             .map_err(|_| io::Error::other("the socket still has an io_uring operation in flight"))
     }
 
+    /// Waits until any direction of `interest` may be ready; which readiness was seen.
+    pub(crate) fn poll_ready_interest(
+        &self,
+        cx: &mut Context<'_>,
+        interest: Interest,
+    ) -> Poll<io::Result<Ready>> {
+        let bits = ready!(self.reg.poll_ready_interest(cx, interest));
+        Poll::Ready(Ok(Ready::from_bits(bits, interest)))
+    }
+
+    /// Runs `f` once for `interest` without waiting (see [`Registration::try_io_interest`]).
+    pub(crate) fn try_io_interest<R>(
+        &self,
+        interest: Interest,
+        f: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.reg.try_io_interest(interest, f)
+    }
+
+    /// Waits for `interest` and runs `f` until it does not block.
+    pub(crate) async fn async_io_interest<R>(
+        &self,
+        interest: Interest,
+        mut f: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
+        loop {
+            std::future::poll_fn(|cx| self.poll_ready_interest(cx, interest)).await?;
+            match self.try_io_interest(interest, &mut f) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                res => return res,
+            }
+        }
+    }
+
     /// Awaits readiness for `dir` and runs `f` until it does not block.
     pub(crate) async fn async_io<R>(
         &self,
@@ -93,6 +127,9 @@ impl IoSource {
         let n = ready!(self
             .reg
             .poll_counted(cx, Direction::Read, OpKind::Read, || read_fd(fd, buf)))?;
+        if n == 0 && buf.remaining() > 0 {
+            self.reg.read_closed();
+        }
         // SAFETY: `read_fd` wrote `n` bytes into the unfilled part.
         unsafe { buf.assume_init(n) };
         buf.advance(n);
@@ -158,3 +195,73 @@ pub(crate) fn cvt(n: isize) -> io::Result<usize> {
         Ok(n as usize)
     }
 }
+
+/// The readiness methods of a socket type whose `src` field is an [`IoSource`] (datagram
+/// sockets; invoked inside the type's `impl`).
+macro_rules! readiness_methods {
+    () => {
+        /// Waits until the socket may be readable.
+        pub async fn readable(&self) -> ::std::io::Result<()> {
+            self.ready($crate::io::Interest::READABLE).await.map(drop)
+        }
+
+        /// Waits until the socket may be writable.
+        pub async fn writable(&self) -> ::std::io::Result<()> {
+            self.ready($crate::io::Interest::WRITABLE).await.map(drop)
+        }
+
+        /// Waits until the socket may be ready for any of `interest`; returns what it was
+        /// found ready for. Readiness can be stale: the call it announces may still return
+        /// `WouldBlock` (then make that call through [`Self::try_io`], which forgets it).
+        pub async fn ready(
+            &self,
+            interest: $crate::io::Interest,
+        ) -> ::std::io::Result<$crate::io::Ready> {
+            ::std::future::poll_fn(|cx| self.src.poll_ready_interest(cx, interest)).await
+        }
+
+        /// Polls for read readiness: `Ready(Ok(()))` when a receive may make progress, else
+        /// registers the task to be woken when one may.
+        pub fn poll_recv_ready(
+            &self,
+            cx: &mut ::std::task::Context<'_>,
+        ) -> ::std::task::Poll<::std::io::Result<()>> {
+            self.src
+                .poll_ready_interest(cx, $crate::io::Interest::READABLE)
+                .map_ok(drop)
+        }
+
+        /// Polls for write readiness (see [`Self::poll_recv_ready`]).
+        pub fn poll_send_ready(
+            &self,
+            cx: &mut ::std::task::Context<'_>,
+        ) -> ::std::task::Poll<::std::io::Result<()>> {
+            self.src
+                .poll_ready_interest(cx, $crate::io::Interest::WRITABLE)
+                .map_ok(drop)
+        }
+
+        /// Runs `f`, a non-blocking call on the socket's descriptor of the caller's choosing
+        /// (for example `recvmsg` with ancillary data), once, without waiting. If it returns
+        /// `WouldBlock`, the readiness of `interest` is forgotten, so the next wait for it
+        /// waits for a new event. `f` must not block; other errors and results pass through.
+        pub fn try_io<R>(
+            &self,
+            interest: $crate::io::Interest,
+            f: impl FnOnce() -> ::std::io::Result<R>,
+        ) -> ::std::io::Result<R> {
+            self.src.try_io_interest(interest, f)
+        }
+
+        /// Waits for `interest` and runs `f` (see [`Self::try_io`]) until it does not return
+        /// `WouldBlock`.
+        pub async fn async_io<R>(
+            &self,
+            interest: $crate::io::Interest,
+            f: impl FnMut() -> ::std::io::Result<R>,
+        ) -> ::std::io::Result<R> {
+            self.src.async_io_interest(interest, f).await
+        }
+    };
+}
+pub(crate) use readiness_methods;

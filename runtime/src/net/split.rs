@@ -123,6 +123,83 @@ macro_rules! stream_methods {
             self.core.try_write(buf)
         }
 
+        /// Reads what is available into `bufs`, each filled before the next, without waiting;
+        /// `WouldBlock` if nothing is.
+        pub fn try_read_vectored(
+            &self,
+            bufs: &mut [::std::io::IoSliceMut<'_>],
+        ) -> ::std::io::Result<usize> {
+            self.core.try_read_vectored(bufs)
+        }
+
+        /// Writes what fits of `bufs`, in order, without waiting; `WouldBlock` if nothing does.
+        pub fn try_write_vectored(
+            &self,
+            bufs: &[::std::io::IoSlice<'_>],
+        ) -> ::std::io::Result<usize> {
+            self.core.try_write_vectored(bufs)
+        }
+
+        /// Waits until the stream may be ready for any of `interest`; returns what it was
+        /// found ready for (with `READ_CLOSED` once the peer has closed its side). Readiness
+        /// can be stale: the call it announces may still return `WouldBlock`.
+        pub async fn ready(
+            &self,
+            interest: $crate::io::Interest,
+        ) -> ::std::io::Result<$crate::io::Ready> {
+            ::std::future::poll_fn(|cx| self.core.poll_ready_interest(cx, interest)).await
+        }
+
+        /// Polls for read readiness: `Ready(Ok(()))` when a read may make progress, else
+        /// registers the task to be woken when one may.
+        pub fn poll_read_ready(
+            &self,
+            cx: &mut ::std::task::Context<'_>,
+        ) -> ::std::task::Poll<::std::io::Result<()>> {
+            self.core
+                .poll_ready_interest(cx, $crate::io::Interest::READABLE)
+                .map_ok(drop)
+        }
+
+        /// Polls for write readiness (see [`Self::poll_read_ready`]).
+        pub fn poll_write_ready(
+            &self,
+            cx: &mut ::std::task::Context<'_>,
+        ) -> ::std::task::Poll<::std::io::Result<()>> {
+            self.core
+                .poll_ready_interest(cx, $crate::io::Interest::WRITABLE)
+                .map_ok(drop)
+        }
+
+        /// Runs `f`, a non-blocking call on the socket's descriptor of the caller's choosing
+        /// (`recvmsg` with flags, `sendmsg` with ancillary data), once, without waiting. If it
+        /// returns `WouldBlock`, the readiness of `interest` is forgotten, so the next wait for
+        /// it waits for a new event.
+        ///
+        /// On io_uring the stream reads through a receive of its own once it has been read
+        /// with `read` or `peek`; from then on `Interest::READABLE` here fails with
+        /// `ErrorKind::Unsupported` (a raw read beside that receive would miss or reorder
+        /// bytes): a stream read with raw calls should be read only with them, `try_read` and
+        /// `readable()`/`ready()`. With `Interest::WRITABLE`, bytes written before through the
+        /// stream go out first (`WouldBlock` until they have).
+        pub fn try_io<R>(
+            &self,
+            interest: $crate::io::Interest,
+            f: impl FnOnce() -> ::std::io::Result<R>,
+        ) -> ::std::io::Result<R> {
+            self.core.try_io(interest, f)
+        }
+
+        /// Waits for `interest` and runs `f` (see [`Self::try_io`]) until it does not return
+        /// `WouldBlock`.
+        pub async fn async_io<R>(
+            &self,
+            interest: $crate::io::Interest,
+            f: impl FnMut() -> ::std::io::Result<R>,
+        ) -> ::std::io::Result<R> {
+            self.core.async_io(interest, f).await
+        }
+
         /// Reads into the spare capacity of an owned buffer (8 KiB is reserved if it has
         /// none) and returns the result with the buffer, the bytes read appended to it.
         pub async fn read_owned(&self, buf: Vec<u8>) -> (::std::io::Result<usize>, Vec<u8>) {
@@ -270,6 +347,8 @@ macro_rules! stream_halves {
             }
         }
 
+        $crate::net::split::half_methods!(ReadHalf<'_>, OwnedReadHalf; WriteHalf<'_>, OwnedWriteHalf; $t);
+
         $crate::net::split::half_write_impl!(WriteHalf<'_>, $t);
         $crate::net::split::half_write_impl!(OwnedWriteHalf, $t);
         $crate::io::impl_compat_traits!(OwnedReadHalf: read);
@@ -277,6 +356,70 @@ macro_rules! stream_halves {
     };
 }
 pub(crate) use stream_halves;
+
+/// The readiness and non-waiting methods of the halves (the stream's, for its side).
+macro_rules! half_methods {
+    ($($read:ty),+; $($write:ty),+; $t:ty) => {
+        $(impl $read {
+            /// Waits until the stream may be readable.
+            pub async fn readable(&self) -> ::std::io::Result<()> {
+                AsRef::<$t>::as_ref(self).readable().await
+            }
+
+            /// Waits until the stream may be ready for any of `interest` (see the stream's
+            /// `ready`).
+            pub async fn ready(
+                &self,
+                interest: $crate::io::Interest,
+            ) -> ::std::io::Result<$crate::io::Ready> {
+                AsRef::<$t>::as_ref(self).ready(interest).await
+            }
+
+            /// Reads what is available without waiting; `WouldBlock` if nothing is.
+            pub fn try_read(&self, buf: &mut [u8]) -> ::std::io::Result<usize> {
+                AsRef::<$t>::as_ref(self).try_read(buf)
+            }
+
+            /// Reads what is available into `bufs` without waiting.
+            pub fn try_read_vectored(
+                &self,
+                bufs: &mut [::std::io::IoSliceMut<'_>],
+            ) -> ::std::io::Result<usize> {
+                AsRef::<$t>::as_ref(self).try_read_vectored(bufs)
+            }
+        })+
+
+        $(impl $write {
+            /// Waits until the stream may be writable.
+            pub async fn writable(&self) -> ::std::io::Result<()> {
+                AsRef::<$t>::as_ref(self).writable().await
+            }
+
+            /// Waits until the stream may be ready for any of `interest` (see the stream's
+            /// `ready`).
+            pub async fn ready(
+                &self,
+                interest: $crate::io::Interest,
+            ) -> ::std::io::Result<$crate::io::Ready> {
+                AsRef::<$t>::as_ref(self).ready(interest).await
+            }
+
+            /// Writes what fits without waiting; `WouldBlock` if nothing does.
+            pub fn try_write(&self, buf: &[u8]) -> ::std::io::Result<usize> {
+                AsRef::<$t>::as_ref(self).try_write(buf)
+            }
+
+            /// Writes what fits of `bufs` without waiting.
+            pub fn try_write_vectored(
+                &self,
+                bufs: &[::std::io::IoSlice<'_>],
+            ) -> ::std::io::Result<usize> {
+                AsRef::<$t>::as_ref(self).try_write_vectored(bufs)
+            }
+        })+
+    };
+}
+pub(crate) use half_methods;
 
 /// `AsyncWrite` for a half, given how to reach the stream.
 macro_rules! half_write_impl {

@@ -204,15 +204,7 @@ impl UdpSocket {
         Ok((rb.filled().len(), from))
     }
 
-    /// Waits until the socket may be readable.
-    pub async fn readable(&self) -> io::Result<()> {
-        std::future::poll_fn(|cx| self.src.poll_ready(cx, Direction::Read)).await
-    }
-
-    /// Waits until the socket may be writable.
-    pub async fn writable(&self) -> io::Result<()> {
-        std::future::poll_fn(|cx| self.src.poll_ready(cx, Direction::Write)).await
-    }
+    super::io_source::readiness_methods!();
 
     /// Whether `SO_BROADCAST` is set.
     pub fn broadcast(&self) -> io::Result<bool> {

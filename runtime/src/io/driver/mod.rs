@@ -4,7 +4,7 @@
 mod backend;
 mod io_driver;
 mod op_kind;
-mod poll;
+pub(crate) mod poll;
 mod registration;
 #[cfg(target_os = "linux")]
 pub(crate) mod uring;

@@ -13,6 +13,7 @@ use super::poll::{ReadyEvent, ScheduledIo, WakerList};
 #[cfg(target_os = "linux")]
 use super::uring::Op;
 use super::{IoHandle, OpKind};
+use crate::io::Interest;
 use std::io;
 use std::os::fd::RawFd;
 use std::sync::{Arc, Mutex};
@@ -41,7 +42,8 @@ enum Inner {
 #[cfg(target_os = "linux")]
 #[derive(Default)]
 struct UringSide {
-    ready: bool,
+    /// The readiness the side's last poll reported (the driver's bits; 0: not known ready).
+    ready: usize,
     op: Option<Op<()>>,
     /// The tasks waiting for `op` (the op holds the list's waker).
     waiters: SharedWait,
@@ -87,9 +89,19 @@ impl Wake for Waiters {
 
 /// What a task saw before its system call, to clear if the call would block.
 #[derive(Clone, Copy)]
-pub(crate) enum Ready {
+pub(crate) enum Seen {
     Poll(ReadyEvent),
-    Uring,
+    Uring(usize),
+}
+
+impl Seen {
+    /// The readiness bits seen.
+    pub(crate) fn bits(self) -> usize {
+        match self {
+            Seen::Poll(ev) => ev.bits,
+            Seen::Uring(bits) => bits,
+        }
+    }
 }
 
 const NO_RUNTIME: &str = "there is no zokio runtime here: I/O objects must be created inside one \
@@ -122,9 +134,9 @@ impl Registration {
     }
 
     /// Ready for `dir`, or registers the task to be woken when it may be.
-    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<Ready> {
+    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<Seen> {
         match &self.inner {
-            Inner::Poll { io, .. } => io.poll_ready(cx, dir).map(Ready::Poll),
+            Inner::Poll { io, .. } => io.poll_ready(cx, dir).map(Seen::Poll),
             #[cfg(target_os = "linux")]
             Inner::Uring { sides } => {
                 let IoHandle::Uring(rings) = &self.handle else {
@@ -137,15 +149,14 @@ impl Registration {
     }
 
     /// What is known of `dir`'s readiness now, without waiting or registering anyone.
-    fn ready_now(&self, dir: Direction) -> Option<Ready> {
+    fn ready_now(&self, dir: Direction) -> Option<Seen> {
         match &self.inner {
-            Inner::Poll { io, .. } => io.ready_now(dir).map(Ready::Poll),
+            Inner::Poll { io, .. } => io.ready_now(dir).map(Seen::Poll),
             #[cfg(target_os = "linux")]
-            Inner::Uring { sides } => sides[dir as usize]
-                .lock()
-                .unwrap()
-                .ready
-                .then_some(Ready::Uring),
+            Inner::Uring { sides } => match sides[dir as usize].lock().unwrap().ready {
+                0 => None,
+                bits => Some(Seen::Uring(bits)),
+            },
         }
     }
 
@@ -157,11 +168,33 @@ impl Registration {
         dir: Direction,
         f: impl FnOnce() -> io::Result<R>,
     ) -> io::Result<R> {
-        let seen = self.ready_now(dir);
+        let interest = match dir {
+            Direction::Read => Interest::READABLE,
+            Direction::Write => Interest::WRITABLE,
+        };
+        self.try_io_interest(interest, f)
+    }
+
+    /// Like [`Registration::try_io`] for every direction of `interest` (`try_io` of the
+    /// public API).
+    pub(crate) fn try_io_interest<R>(
+        &self,
+        interest: Interest,
+        f: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
+        let seen = [Direction::Read, Direction::Write].map(|d| {
+            interest
+                .directions()
+                .any(|i| i == d)
+                .then(|| self.ready_now(d))
+                .flatten()
+        });
         match f() {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                if let Some(ready) = seen {
-                    self.clear(dir, ready);
+                for (dir, ready) in [Direction::Read, Direction::Write].into_iter().zip(seen) {
+                    if let Some(ready) = ready {
+                        self.clear(dir, ready);
+                    }
                 }
                 Err(e)
             }
@@ -169,13 +202,46 @@ impl Registration {
         }
     }
 
-    /// The call made after `ready` would block: wait for the next readiness.
-    pub(crate) fn clear(&self, dir: Direction, ready: Ready) {
-        match (&self.inner, ready) {
-            (Inner::Poll { io, .. }, Ready::Poll(ev)) => io.clear(ev),
+    /// Ready for any direction of `interest`: the readiness bits of those that are, or
+    /// registers the task to be woken when one may be.
+    pub(crate) fn poll_ready_interest(
+        &self,
+        cx: &mut Context<'_>,
+        interest: Interest,
+    ) -> Poll<usize> {
+        let bits = interest
+            .directions()
+            .map(|d| match self.poll_ready(cx, d) {
+                Poll::Ready(seen) => seen.bits(),
+                Poll::Pending => 0,
+            })
+            .fold(0, |a, b| a | b);
+        match bits {
+            0 => Poll::Pending,
+            bits => Poll::Ready(bits),
+        }
+    }
+
+    /// A read found the end of the stream: the read side's readiness says so from now on
+    /// (`Ready::READ_CLOSED`), whether or not an event had told it yet.
+    pub(crate) fn read_closed(&self) {
+        use super::poll::{READABLE, READ_CLOSED};
+        match &self.inner {
+            Inner::Poll { io, .. } => io.set_ready(READABLE | READ_CLOSED),
             #[cfg(target_os = "linux")]
-            (Inner::Uring { sides }, Ready::Uring) => {
-                sides[dir as usize].lock().unwrap().ready = false
+            Inner::Uring { sides } => {
+                sides[Direction::Read as usize].lock().unwrap().ready |= READABLE | READ_CLOSED
+            }
+        }
+    }
+
+    /// The call made after `ready` would block: wait for the next readiness.
+    pub(crate) fn clear(&self, dir: Direction, ready: Seen) {
+        match (&self.inner, ready) {
+            (Inner::Poll { io, .. }, Seen::Poll(ev)) => io.clear(ev),
+            #[cfg(target_os = "linux")]
+            (Inner::Uring { sides }, Seen::Uring(_)) => {
+                sides[dir as usize].lock().unwrap().ready = 0
             }
             _ => {}
         }
@@ -230,10 +296,10 @@ fn poll_uring_side(
     fd: RawFd,
     dir: Direction,
     cx: &mut Context<'_>,
-) -> Poll<Ready> {
+) -> Poll<Seen> {
     loop {
-        if side.ready {
-            return Poll::Ready(Ready::Uring);
+        if side.ready != 0 {
+            return Poll::Ready(Seen::Uring(side.ready));
         }
         if side.op.is_none() {
             let mask = match dir {
@@ -244,15 +310,41 @@ fn poll_uring_side(
             match Op::submit(ring, OpKind::Poll, (), |_| entry) {
                 Ok(op) => side.op = Some(op),
                 // The driver is gone: report ready so the system call surfaces the state.
-                Err(_) => return Poll::Ready(Ready::Uring),
+                Err(_) => return Poll::Ready(Seen::Uring(dir.mask())),
             }
         }
         // Every waiting task joins the list; the op holds the list's waker.
         let waker = side.waiters.join(cx.waker());
         let op = side.op.as_mut().expect("armed above");
-        ready!(op.poll_complete(&mut Context::from_waker(waker)));
+        let (cqe, ()) = ready!(op.poll_complete(&mut Context::from_waker(waker)));
         side.op = None;
-        side.ready = true;
+        side.ready = poll_bits(cqe.result, dir);
+    }
+}
+
+/// The driver's readiness bits for a `POLL_ADD` result (the events, or a negative errno) on
+/// side `dir`; never empty (a completion means the side is worth a try).
+#[cfg(target_os = "linux")]
+fn poll_bits(result: i32, dir: Direction) -> usize {
+    use super::poll::{ERROR, READABLE, READ_CLOSED, WRITABLE, WRITE_CLOSED};
+    if result < 0 {
+        return dir.mask();
+    }
+    let events = [
+        (libc::POLLIN, READABLE),
+        (libc::POLLOUT, WRITABLE),
+        (libc::POLLRDHUP, READ_CLOSED),
+        (libc::POLLHUP, READ_CLOSED | WRITE_CLOSED),
+        (libc::POLLERR, ERROR),
+    ];
+    let bits = events
+        .iter()
+        .filter(|(ev, _)| result & i32::from(*ev) != 0)
+        .fold(0, |b, (_, bit)| b | bit)
+        & dir.mask();
+    match bits {
+        0 => dir.mask() & (READABLE | WRITABLE),
+        bits => bits,
     }
 }
 

@@ -107,6 +107,37 @@ impl UnixDatagram {
         Ok((n, SocketAddr(from.expect("set on success"))))
     }
 
+    /// Sends a datagram to the connected peer without waiting; `WouldBlock` if the socket's
+    /// buffer is full.
+    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.src.try_io(Direction::Write, || self.sock().send(buf))
+    }
+
+    /// Sends a datagram to the socket bound at `path` without waiting.
+    pub fn try_send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
+        let to = SockAddr::unix(path)?;
+        self.src
+            .try_io(Direction::Write, || self.sock().send_to(buf, &to))
+    }
+
+    /// Receives a datagram from the connected peer without waiting; `WouldBlock` if none is
+    /// queued.
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        let buf = as_uninit(buf);
+        self.src.try_io(Direction::Read, || self.sock().recv(buf))
+    }
+
+    /// Receives a datagram and its sender's address without waiting.
+    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        let buf = as_uninit(buf);
+        let (n, from) = self
+            .src
+            .try_io(Direction::Read, || self.sock().recv_from(buf))?;
+        Ok((n, SocketAddr(from)))
+    }
+
+    crate::net::io_source::readiness_methods!();
+
     /// The local address.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.sock().local_addr().map(SocketAddr)

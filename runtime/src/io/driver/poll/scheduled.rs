@@ -21,6 +21,8 @@ pub(crate) const WRITABLE: usize = 2;
 pub(crate) const READ_CLOSED: usize = 4;
 pub(crate) const WRITE_CLOSED: usize = 8;
 pub(crate) const ERROR: usize = 16;
+/// Every readiness bit.
+pub(crate) const ALL: usize = READABLE | WRITABLE | READ_CLOSED | WRITE_CLOSED | ERROR;
 const BITS: usize = 0xffff;
 const TICK: usize = 1 << 16;
 

@@ -17,7 +17,7 @@ use super::{Rings, Uring};
 use crate::io::driver::OpKind;
 use crate::io::ReadBuf;
 use io_uring::{cqueue, opcode, types};
-use std::io::{self, IoSlice};
+use std::io::{self, IoSlice, IoSliceMut};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::ptr;
 use std::sync::{Arc, Mutex};
@@ -117,19 +117,39 @@ impl NativeStream {
         }
     }
 
-    /// Waits until a read would not wait (`readable()`): bytes are buffered, or the end of the
-    /// stream or an error was seen (kept for the next read). The bytes are fetched by the
-    /// stream's own receive: once it is armed, the socket's own readiness says nothing.
-    pub(crate) fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    /// Waits until a read would not wait (`readable()`) while the stream's own receive is armed
+    /// or holds bytes: then the kernel takes the socket's bytes as they come, and the socket's
+    /// own readiness says nothing. Returns the readiness bits (an end of stream or an error seen
+    /// is kept for the next read), or `None` when no receive of the stream's is armed and
+    /// nothing is buffered: the socket's readiness is then the answer (and `try_read` reads the
+    /// socket directly), so a `readable()` + `try_read` loop never arms one.
+    pub(crate) fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<Option<usize>> {
+        use crate::io::driver::poll::{ERROR, READABLE, READ_CLOSED};
         let mut r = self.read.lock().unwrap();
         loop {
-            if Self::buffered(&r) || r.eof || r.error.is_some() {
-                return Poll::Ready(Ok(()));
+            if r.error.is_some() {
+                return Poll::Ready(Some(READABLE | ERROR));
+            }
+            if Self::buffered(&r) {
+                return Poll::Ready(Some(READABLE));
+            }
+            if r.eof {
+                return Poll::Ready(Some(READABLE | READ_CLOSED));
+            }
+            if r.op.is_none() && r.multi.is_none() {
+                return Poll::Ready(None);
             }
             if let Err(e) = ready!(self.poll_fill(&mut r, cx, MAX_CHUNK)) {
                 r.error = Some(e);
             }
         }
+    }
+
+    /// Whether the stream's own receive has taken over the socket's bytes (it is armed or holds
+    /// bytes): reads of the socket itself would miss or reorder them.
+    pub(crate) fn receiving(&self) -> bool {
+        let r = self.read.lock().unwrap();
+        r.op.is_some() || r.multi.is_some() || Self::buffered(&r)
     }
 
     /// Copies what is available into `out` without consuming it (`peek`); waits if nothing
@@ -152,17 +172,21 @@ impl NativeStream {
         }
     }
 
-    /// Reads what is available without waiting: `WouldBlock` if nothing is. `None` when no
-    /// receive of the stream's is armed and nothing is buffered: the socket may then be read
-    /// directly (nothing else takes its bytes).
-    pub(crate) fn try_read(&self, buf: &mut [u8]) -> Option<io::Result<usize>> {
+    /// Reads what is available into `bufs`, in order, without waiting: `WouldBlock` if nothing
+    /// is. `None` when no receive of the stream's is armed and nothing is buffered: the socket
+    /// may then be read directly (nothing else takes its bytes).
+    pub(crate) fn try_read_vectored(
+        &self,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Option<io::Result<usize>> {
         let mut r = self.read.lock().unwrap();
+        let want: usize = bufs.iter().map(|b| b.len()).sum();
         loop {
-            let mut out = ReadBuf::new(buf);
-            if self.copy_out(&mut r, &mut out) {
-                return Some(Ok(out.filled().len()));
+            let n = self.copy_out_vectored(&mut r, bufs);
+            if n > 0 {
+                return Some(Ok(n));
             }
-            if r.eof || out.remaining() == 0 {
+            if r.eof || want == 0 {
                 return Some(Ok(0));
             }
             if let Some(e) = r.error.take() {
@@ -177,6 +201,20 @@ impl NativeStream {
                 Err(e) => return Some(Err(e)),
             }
         }
+    }
+
+    /// Copies the buffered bytes into `bufs`, filling each before the next; how many.
+    fn copy_out_vectored(&self, r: &mut ReadSide, bufs: &mut [IoSliceMut<'_>]) -> usize {
+        let mut total = 0;
+        for b in bufs.iter_mut() {
+            let mut out = ReadBuf::new(&mut b[..]);
+            while out.remaining() > 0 && self.copy_out(r, &mut out) {}
+            total += out.filled().len();
+            if out.remaining() > 0 {
+                break;
+            }
+        }
+        total
     }
 
     /// Whether bytes are buffered (a ring buffer's, or the single-shot buffer's).
@@ -512,14 +550,25 @@ impl NativeStream {
         Ok(())
     }
 
-    /// Accepts bytes without waiting (`try_write`): `WouldBlock` while the previous send is
-    /// in flight, so they never overtake bytes accepted before them.
-    pub(crate) fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+    /// Accepts bytes without waiting (`try_write`, `try_write_vectored`): `WouldBlock` while
+    /// the previous send is in flight, so they never overtake bytes accepted before them.
+    pub(crate) fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         let mut w = self.write.lock().unwrap();
-        match self.try_idle(&mut w) {
+        self.try_send_idle(&mut w)?;
+        self.accept(&mut w, bufs)
+    }
+
+    /// `Ok` when no send is in flight (the socket may be written directly: nothing accepted
+    /// before waits to go out), `WouldBlock` while one is; a finished send's error.
+    pub(crate) fn send_idle(&self) -> io::Result<()> {
+        let mut w = self.write.lock().unwrap();
+        self.try_send_idle(&mut w)
+    }
+
+    fn try_send_idle(&self, w: &mut WriteSide) -> io::Result<()> {
+        match self.try_idle(w) {
             None => Err(io::ErrorKind::WouldBlock.into()),
-            Some(Err(e)) => Err(e),
-            Some(Ok(())) => self.accept(&mut w, &[IoSlice::new(buf)]),
+            Some(res) => res,
         }
     }
 
