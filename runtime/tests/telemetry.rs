@@ -705,3 +705,55 @@ fn io_driver_words_are_published_without_anyone_asking() {
     assert_eq!(snap.io_driver.buffer_size, m.io.buffers.buffer_size);
     assert_eq!(snap.io_driver.stray_completions, m.io.stray_completions);
 }
+
+/// A task's time between polls is split into idle (waiting to be woken) and scheduled (woken,
+/// waiting in the run queue). On the current-thread runtime: B waits 150 ms for A's message
+/// (idle), then A blocks the only worker for 100 ms after waking B (B is queued all that time).
+/// The coarse clock counts whole 10 ms ticks, hence the margins.
+#[test]
+fn idle_and_scheduled_time_are_told_apart() {
+    if !zokio::runtime::metrics::ENABLED {
+        return;
+    }
+    const IDLE: std::time::Duration = std::time::Duration::from_millis(150);
+    const QUEUED: std::time::Duration = std::time::Duration::from_millis(100);
+    const TICKS: u64 = 20_000_000;
+    dir();
+    let rt = Builder::new_current_thread()
+        .service_name("idle-vs-scheduled")
+        .task_table_capacity(64)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (wake_tx, wake_rx) = zokio::sync::oneshot::channel::<()>();
+    let (polled_tx, polled_rx) = zokio::sync::oneshot::channel::<()>();
+    let (hold_tx, hold_rx) = zokio::sync::oneshot::channel::<()>();
+    let b_id = rt.block_on(async move {
+        let b = zokio::spawn(async move {
+            wake_rx.await.unwrap();
+            polled_tx.send(()).unwrap();
+            // Stays live (listed) until the test has read its record.
+            let _ = hold_rx.await;
+        });
+        let a = zokio::spawn(async move {
+            zokio::time::sleep(IDLE).await;
+            wake_tx.send(()).unwrap();
+            // Blocks the only worker: B, woken, waits in the queue.
+            std::thread::sleep(QUEUED);
+        });
+        a.await.unwrap();
+        polled_rx.await.unwrap();
+        b.id().as_u64()
+    });
+    let s = snapshot_of("idle-vs-scheduled");
+    let b = s.tasks.iter().find(|t| t.record.id == b_id).unwrap();
+    let r = &b.record;
+    assert_eq!(r.polls, 2, "{r:?}");
+    assert!(r.idle_ns >= IDLE.as_nanos() as u64 - TICKS, "idle: {r:?}");
+    assert!(
+        r.scheduled_ns >= QUEUED.as_nanos() as u64 - TICKS,
+        "queued: {r:?}"
+    );
+    hold_tx.send(()).unwrap();
+    drop(rt);
+}

@@ -26,10 +26,12 @@ pub(crate) const TASK_PAYLOAD_WORDS: usize = TASK_SLOT_WORDS - 1;
 /// What a task is doing.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum TaskState {
-    /// Waiting to be woken.
+    /// Waiting to be woken. (Zokio's runtime shows a task woken by another one as idle until
+    /// its poll starts, which adds the wait to `scheduled_ns`: the waker does not write the
+    /// record.)
     #[default]
     Idle,
-    /// Woken, waiting in a queue.
+    /// Waiting in a queue: spawned, or woken during its own poll (it yielded).
     Scheduled,
     /// Being polled.
     Running,
@@ -75,11 +77,15 @@ pub struct TaskRecord {
     /// Nanoseconds being polled. Zokio's runtime estimates it from sampled polls (one in 128
     /// is timed and stands for the 128) plus every poll its monitor flagged as long.
     pub busy_ns: u64,
-    /// Nanoseconds spent woken but waiting in a queue (Zokio's runtime does not separate it
-    /// yet: 0, and the time is in `idle_ns`).
+    /// Nanoseconds spent scheduled but not yet polled: from spawn, a wake or a self-wake to the
+    /// poll that followed (time waiting in a run queue). Zokio's runtime measures it and
+    /// `idle_ns` on its coarse clock (advanced every 10 ms and at parks): each interval is
+    /// counted in whole ticks, so single intervals shorter than a tick mostly count 0 and
+    /// sometimes one tick, and the sums are right on average. Added when the poll starts.
     pub scheduled_ns: u64,
-    /// Nanoseconds between polls (waiting to be woken, then queued), on the runtime's coarse
-    /// clock (advanced every 10 ms and at parks).
+    /// Nanoseconds idle: from the end of a poll to the wake that scheduled the task again
+    /// (waiting for its I/O, timer or message). Added when the next poll starts, like
+    /// `scheduled_ns`; the current stretch shows in `state` and `state_since_ns`.
     pub idle_ns: u64,
     /// Times woken (each wake that led to a poll; wakes while already queued coalesce).
     pub wakes: u64,

@@ -25,7 +25,9 @@ pub enum SortKey {
     Busy,
     /// How long it has been in its current state (the oldest first when descending).
     InState,
-    /// Time between polls.
+    /// Time scheduled but not yet polled (in run queues).
+    Scheduled,
+    /// Time between polls waiting to be woken.
     Idle,
     /// Last poll's duration.
     LastPoll,
@@ -37,13 +39,14 @@ pub enum SortKey {
 
 impl SortKey {
     /// Every key, in the order `s` cycles through them.
-    pub const ALL: [SortKey; 10] = [
+    pub const ALL: [SortKey; 11] = [
         SortKey::Id,
         SortKey::Name,
         SortKey::State,
         SortKey::Polls,
         SortKey::Busy,
         SortKey::InState,
+        SortKey::Scheduled,
         SortKey::Idle,
         SortKey::LastPoll,
         SortKey::Lints,
@@ -65,6 +68,7 @@ impl SortKey {
             SortKey::Polls => "polls",
             SortKey::Busy => "busy",
             SortKey::InState => "in state",
+            SortKey::Scheduled => "sched",
             SortKey::Idle => "idle",
             SortKey::LastPoll => "last poll",
             SortKey::Lints => "lints",
@@ -92,6 +96,7 @@ pub fn compare(a: &TaskSnapshot, b: &TaskSnapshot, key: SortKey) -> Ordering {
         SortKey::Busy => x.busy_ns.cmp(&y.busy_ns),
         // Longer in its state = entered it earlier (all tasks share the runtime's clock).
         SortKey::InState => y.state_since_ns.cmp(&x.state_since_ns),
+        SortKey::Scheduled => x.scheduled_ns.cmp(&y.scheduled_ns),
         SortKey::Idle => x.idle_ns.cmp(&y.idle_ns),
         SortKey::LastPoll => x.last_poll_duration_ns.cmp(&y.last_poll_duration_ns),
         SortKey::Lints => x.lints.count_ones().cmp(&y.lints.count_ones()),

@@ -75,7 +75,7 @@ fn title(app: &App) -> String {
     )
 }
 
-const COLUMNS: [&str; 11] = [
+const COLUMNS: [&str; 12] = [
     "id",
     "name",
     "state",
@@ -83,6 +83,7 @@ const COLUMNS: [&str; 11] = [
     "polls",
     "busy",
     "in state",
+    "sched",
     "idle",
     "last poll",
     "lints",
@@ -101,13 +102,14 @@ fn header(app: &App) -> Row<'static> {
     Row::new(cells)
 }
 
-fn widths() -> [Constraint; 11] {
+fn widths() -> [Constraint; 12] {
     [
         Constraint::Length(8),
         Constraint::Length(18),
         Constraint::Length(9),
         Constraint::Length(6),
         Constraint::Length(8),
+        Constraint::Length(9),
         Constraint::Length(9),
         Constraint::Length(9),
         Constraint::Length(9),
@@ -137,6 +139,7 @@ fn task_row(t: &TaskSnapshot, now: u64) -> Row<'static> {
         fmt::count(r.polls),
         fmt::ns(r.busy_ns),
         in_state(r, now),
+        fmt::ns(r.scheduled_ns),
         fmt::ns(r.idle_ns),
         fmt::ns(r.last_poll_duration_ns),
         lints::names(r.lints),
@@ -183,8 +186,9 @@ fn detail_fields(t: &TaskSnapshot, now: u64) -> Paragraph<'static> {
             fmt::ns(r.last_poll_duration_ns)
         ),
         format!(
-            "in this state {}  idle between polls {}",
+            "in this state {}  scheduled {}  idle {}",
             in_state(r, now),
+            fmt::ns(r.scheduled_ns),
             fmt::ns(r.idle_ns)
         ),
         format!("wakes {}  self-wakes {}", r.wakes, r.self_wakes),

@@ -41,7 +41,19 @@ impl<'a> PollWatch<'a> {
         let slot = header.tel_slot.load(Relaxed);
         let task = header.id.as_u64();
         let worker = crate::runtime::context::worker_index().unwrap_or(0);
-        t.task_poll_started(slot, task, worker);
+        // We hold RUNNING: no waker stamps the task until this poll has ended, so a load and
+        // a store take the stamp (no read-modify-write).
+        let woken_ns = match slot {
+            0 => 0,
+            _ => match header.woken_ns.load(Relaxed) {
+                0 => 0,
+                ns => {
+                    header.woken_ns.store(0, Relaxed);
+                    ns
+                }
+            },
+        };
+        t.task_poll_started(slot, task, worker, woken_ns);
         PollWatch {
             tel,
             slot,
@@ -340,6 +352,13 @@ where
 {
     // SAFETY: the reference keeps the cell alive.
     let cell = unsafe { cell::<F, S>(ptr) };
+    // Woken from idle: when, for its next poll to tell idle time from queued time. Stored
+    // before the task is queued (the queue's hand-over publishes it to the poller).
+    if let Some(t) = cell.core.scheduler.telemetry() {
+        if cell.header.tel_slot.load(Relaxed) != 0 {
+            cell.header.woken_ns.store(t.wake_stamp(), Relaxed);
+        }
+    }
     cell.core
         .scheduler
         .schedule(Notified::from_raw(RawTask::from_raw(ptr)));

@@ -62,8 +62,10 @@ struct FreeNode {
     next: *mut FreeNode,
 }
 
-/// Where a cell goes when freed: its pool and size class.
+/// Where a cell goes when freed: its pool and size class. Packed (9 bytes, byte-aligned) so
+/// the task header keeps a word for itself at the end of its 56 bytes.
 #[derive(Clone, Copy, Debug)]
+#[repr(C, packed)]
 pub(crate) struct Home {
     pool: Option<&'static PoolShared>,
     class: u8,

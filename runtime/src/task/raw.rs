@@ -38,15 +38,22 @@ pub(crate) struct Header {
     pub(crate) state: State,
     pub(crate) vtable: &'static Vtable,
     pub(crate) id: Id,
-    pub(crate) home: Home,
     /// Where the task was spawned (`#[track_caller]`), for telemetry.
     pub(crate) location: &'static Location<'static>,
+    /// When a waker last scheduled the task from idle (ns on its runtime's telemetry clock;
+    /// 0: not woken since its last poll started), for a task with a telemetry slot. Stored by
+    /// that waker before the task is queued; read and cleared by the next poll (which holds
+    /// RUNNING: no waker schedules the task meanwhile), to split the time since the last poll
+    /// into idle and queued.
+    pub(crate) woken_ns: std::sync::atomic::AtomicU64,
     /// The task's slot in the telemetry task table, plus one (0: none). Set at spawn before
     /// the task is queued; read and cleared by whoever holds RUNNING.
     pub(crate) tel_slot: std::sync::atomic::AtomicU32,
     /// Whether the trailer holds a `tracing` span (in the padding after `tel_slot`; zero-sized
     /// without the `tracing` feature).
     pub(crate) span: SpanMark,
+    /// Where the cell goes when freed (packed: it fills the header's last bytes).
+    pub(crate) home: Home,
 }
 
 /// The cold end of the cell.
@@ -115,6 +122,7 @@ where
                 location: meta.location,
                 tel_slot: std::sync::atomic::AtomicU32::new(0),
                 span: mark,
+                woken_ns: std::sync::atomic::AtomicU64::new(0),
             },
             core: Core {
                 scheduler,
@@ -252,7 +260,7 @@ mod tests {
     use super::Header;
 
     /// The span mark lives in the padding after `tel_slot`: the `tracing` feature does not grow
-    /// the header.
+    /// the header, which stays at 56 bytes with the wake stamp (the home is packed behind).
     #[test]
     fn header_is_56_bytes_with_or_without_task_spans() {
         assert_eq!(std::mem::size_of::<Header>(), 56);

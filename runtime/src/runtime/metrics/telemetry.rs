@@ -338,6 +338,8 @@ impl Telemetry {
             name: name.and_then(|n| self.seg.intern(n)).unwrap_or(0),
             location,
             state: TaskState::Scheduled,
+            // Queued from now until its first poll.
+            state_since_ns: self.stamp(worker),
             ..TaskRecord::default()
         };
         let tasks = self.seg.tasks();
@@ -374,21 +376,64 @@ impl Telemetry {
         id
     }
 
-    /// Task slot `slot` (as kept by the task: index plus one) starts a poll on worker `worker`.
-    /// The caller holds the task's RUNNING bit: the only writer of the slot.
+    /// Task slot `slot` (as kept by the task: index plus one) starts a poll on worker `worker`;
+    /// `woken_ns`: when a waker scheduled it from idle since its last poll (0: none did: it
+    /// was spawned, or woke itself during that poll). The time since the last poll ended is
+    /// split at that moment into idle (waiting to be woken) and scheduled (queued), on the
+    /// coarse clock. The caller holds the task's RUNNING bit: the only writer of the slot.
     #[inline(always)]
-    pub(crate) fn task_poll_started(&self, slot: u32, task_id: u64, worker: usize) {
+    pub(crate) fn task_poll_started(&self, slot: u32, task_id: u64, worker: usize, woken_ns: u64) {
         let w = self.seg.worker(worker);
         w.poll_seq.store(w.poll_seq.load() + 1);
         w.current_task.store(task_id);
         if slot == 0 {
             return;
         }
-        // One store: the poll path writes and never reads the record (reads of a slot other
-        // workers wrote miss the cache; stores do not wait for the line).
-        let word = TaskState::Running.word(worker as u16);
-        self.seg
-            .task_store(slot as usize - 1, TaskField::State, word);
+        // The slot's words were last written by this task's previous poll (on this worker,
+        // unless it was stolen since): loads that usually hit.
+        let t = self.seg.task(slot as usize - 1);
+        let now = self.coarse_clock(worker).max(1);
+        let since = t.load(TaskField::StateSinceNs);
+        let running = TaskState::Running.word(worker as u16);
+        if now == since {
+            // The clock has not moved since the last poll ended (the usual case for a busy
+            // task: it ticks every 10 ms): nothing to add.
+            t.store(TaskField::State, running);
+            return;
+        }
+        let mut queued_from = since;
+        if woken_ns != 0 {
+            // Clocks of different threads may be a tick apart: keep the split inside the gap.
+            let woken = woken_ns.clamp(since, now.max(since));
+            let idle = t.load(TaskField::IdleNs);
+            t.store(TaskField::IdleNs, idle + (woken - since));
+            queued_from = woken;
+        }
+        let scheduled = t.load(TaskField::ScheduledNs);
+        t.store(
+            TaskField::ScheduledNs,
+            scheduled + now.saturating_sub(queued_from),
+        );
+        t.store(TaskField::State, running);
+        t.store(TaskField::StateSinceNs, now);
+    }
+
+    /// The time a waker stamps on the task it schedules from idle (see
+    /// [`Telemetry::task_poll_started`]): this worker's coarse clock, or the monitor's tick on
+    /// a thread that is not one of the runtime's workers.
+    #[inline]
+    pub(crate) fn wake_stamp(&self) -> u64 {
+        self.stamp(self.this_worker())
+    }
+
+    /// The coarse clock as `worker` (or a thread that is none of the workers) knows it.
+    #[inline]
+    fn stamp(&self, worker: Option<usize>) -> u64 {
+        match worker {
+            Some(w) => self.coarse_clock(w),
+            None => self.coarse_now.load(Relaxed),
+        }
+        .max(1)
     }
 
     /// The poll of slot `slot` (0: none, or already released) of `task` ended on `worker`:
@@ -834,5 +879,53 @@ fn warn_once(e: &io::Error) {
             "zokio: telemetry is not published (counting in private memory only): {e}; \
              set ZOKIO_TELEMETRY=off to silence this"
         );
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// The time between polls is split at the wake, exactly, with the clock set by hand: the
+    /// first poll's wait since the spawn is queued time; a wake splits the next gap into idle
+    /// and queued; a self-wake makes the whole gap queued; a wake stamped by a clock behind the
+    /// poll's end counts nothing as idle.
+    #[test]
+    fn time_between_polls_is_split_at_the_wake() {
+        let tel = Telemetry::detached(1);
+        let at = |ns: u64| tel.coarse_now.store(ns, Relaxed);
+        at(1_000);
+        let slot = tel.task_spawned(7, 0, Location::caller(), None);
+        assert_ne!(slot, 0, "a slot in the table");
+        let i = slot as usize - 1;
+        let field = |f| tel.seg.task_load(i, f);
+        let split = || (field(TaskField::IdleNs), field(TaskField::ScheduledNs));
+        at(1_500);
+        tel.task_poll_started(slot, 7, 0, 0);
+        assert_eq!(split(), (0, 500), "spawned at 1,000, first polled at 1,500");
+        assert_eq!(field(TaskField::StateSinceNs), 1_500);
+        at(2_000);
+        tel.task_poll_ended(slot, 7, 0, false, None);
+        at(5_000);
+        let woken = tel.wake_stamp();
+        at(5_300);
+        tel.task_poll_started(slot, 7, 0, woken);
+        assert_eq!(
+            split(),
+            (3_000, 800),
+            "idle 2,000-5,000, queued 5,000-5,300"
+        );
+        at(6_000);
+        tel.task_poll_ended(slot, 7, 0, true, None);
+        at(6_100);
+        tel.task_poll_started(slot, 7, 0, 0);
+        assert_eq!(split(), (3_000, 900), "woke itself: queued 6,000-6,100");
+        at(7_000);
+        tel.task_poll_ended(slot, 7, 0, false, None);
+        tel.task_poll_started(slot, 7, 0, 6_500);
+        assert_eq!(split(), (3_000, 900), "a stamp from behind the poll's end");
+        let running = TaskState::Running.word(0);
+        assert_eq!(field(TaskField::State), running);
+        assert_eq!(field(TaskField::StateSinceNs), 7_000);
     }
 }

@@ -91,7 +91,13 @@ impl Telemetry {
     }
 
     #[inline(always)]
-    pub(crate) fn task_poll_started(&self, _slot: u32, _task_id: u64, _worker: usize) {}
+    pub(crate) fn task_poll_started(&self, _slot: u32, _task_id: u64, _worker: usize, _woken: u64) {
+    }
+
+    #[inline(always)]
+    pub(crate) fn wake_stamp(&self) -> u64 {
+        0
+    }
 
     #[inline(always)]
     pub(crate) fn task_poll_ended(
