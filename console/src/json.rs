@@ -8,10 +8,14 @@
 //!   `steal_attempts`, `steal_operations`, `steals` (tasks stolen), `stolen_from` (tasks stolen
 //!   from each worker, by victim index), `local_queue_depth`, `lifo_hits`, `parks`, `unparks`,
 //!   `spurious_wakeups`, `busy_ns`, `budget_forced_yields`, `poll_histogram` (32 log2-ns
-//!   buckets: bucket `i` counts `[2^i, 2^(i+1))` ns), `lints` (by lint name), `events_pushed`
+//!   buckets: bucket `i` counts `[2^i, 2^(i+1))` ns), `schedule_histogram` (the same buckets:
+//!   scheduling delays from a wake to the poll, one wake in 128 timed), `lints` (by lint name),
+//!   `events_pushed`
 //! - `runtime`: `spawned` (remote + every worker's local), `spawned_remote`, `completed`,
 //!   `active_tasks`, `global_queue_depth`, `blocking_threads`, `blocking_idle_threads`,
-//!   `blocking_queue_depth`, `polls` (over all workers), `string_table_overflows`
+//!   `blocking_queue_depth`, `polls` (over all workers), `string_table_overflows`,
+//!   `schedule_p50_ns`, `schedule_p99_ns` (scheduling delays over all workers: the upper edge of
+//!   the bucket holding the quantile, `null` before any wake was timed)
 //! - `io`: `ops` (one object per kind: `op`, `submitted`, `completed`, `errors`, `cancelled`,
 //!   `bytes`, `in_flight`, `latency_histogram`, `latency_p50_ns`, `latency_p99_ns` — the upper
 //!   edge of the bucket holding the quantile, `null` when empty), `sq_full_waits`,
@@ -77,6 +81,7 @@ struct Worker {
     busy_ns: u64,
     budget_forced_yields: u64,
     poll_histogram: Vec<u64>,
+    schedule_histogram: Vec<u64>,
     lints: BTreeMap<String, u64>,
     events_pushed: u64,
 }
@@ -93,6 +98,8 @@ struct Runtime {
     blocking_queue_depth: u64,
     polls: u64,
     string_table_overflows: u64,
+    schedule_p50_ns: Option<u64>,
+    schedule_p99_ns: Option<u64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -227,6 +234,7 @@ fn worker(w: &WorkerSnapshot) -> Worker {
         busy_ns: c.busy_ns,
         budget_forced_yields: c.budget_forced_yields,
         poll_histogram: c.poll_histogram.clone(),
+        schedule_histogram: c.schedule_histogram.clone(),
         lints: lint_map(&c.lints),
         events_pushed: w.events_pushed,
     }
@@ -234,6 +242,7 @@ fn worker(w: &WorkerSnapshot) -> Worker {
 
 fn runtime(s: &Snapshot) -> Runtime {
     let r = &s.runtime;
+    let schedule = s.schedule_histogram();
     Runtime {
         spawned: spawned(s),
         spawned_remote: r.spawned_remote,
@@ -245,6 +254,8 @@ fn runtime(s: &Snapshot) -> Runtime {
         blocking_queue_depth: r.blocking_queue_depth,
         polls: s.total_polls(),
         string_table_overflows: r.string_table_overflows,
+        schedule_p50_ns: quantile_ns(&schedule, 0.5),
+        schedule_p99_ns: quantile_ns(&schedule, 0.99),
     }
 }
 

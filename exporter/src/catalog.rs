@@ -108,31 +108,32 @@ pub mod id {
     pub const TASK_SPAWNED: usize = 19;
     pub const TASK_COMPLETED: usize = 20;
     pub const TASK_POLL_DURATION: usize = 21;
-    pub const TASK_TABLE_OVERFLOWS: usize = 22;
-    pub const POOL_MEMORY: usize = 23;
-    pub const POOL_IN_USE: usize = 24;
-    pub const POOL_CAPACITY: usize = 25;
-    pub const POOL_ALLOCATIONS: usize = 26;
-    pub const POOL_MISSES: usize = 27;
-    pub const POOL_GROWTH: usize = 28;
-    pub const POOL_REMOTE_FREES: usize = 29;
-    pub const IO_SUBMISSIONS: usize = 30;
-    pub const IO_COMPLETIONS: usize = 31;
-    pub const IO_INFLIGHT: usize = 32;
-    pub const IO_DURATION: usize = 33;
-    pub const IO_BYTES: usize = 34;
-    pub const IO_SQ_FULL: usize = 35;
-    pub const IO_CQ_OVERFLOWS: usize = 36;
-    pub const IO_STRAY: usize = 37;
-    pub const LINTS: usize = 38;
-    pub const EVENTS_LOST: usize = 39;
-    pub const STRINGS_OVERFLOWS: usize = 40;
-    pub const EXPORTER_TARGETS: usize = 41;
-    pub const EXPORTER_READ_ERRORS: usize = 42;
-    pub const EXPORTER_FOLDED: usize = 43;
-    pub const EXPORTER_SCRAPES: usize = 44;
-    pub const EXPORTER_OTLP_EXPORTS: usize = 45;
-    pub const EXPORTER_OTLP_DROPPED: usize = 46;
+    pub const TASK_SCHEDULE_DURATION: usize = 22;
+    pub const TASK_TABLE_OVERFLOWS: usize = 23;
+    pub const POOL_MEMORY: usize = 24;
+    pub const POOL_IN_USE: usize = 25;
+    pub const POOL_CAPACITY: usize = 26;
+    pub const POOL_ALLOCATIONS: usize = 27;
+    pub const POOL_MISSES: usize = 28;
+    pub const POOL_GROWTH: usize = 29;
+    pub const POOL_REMOTE_FREES: usize = 30;
+    pub const IO_SUBMISSIONS: usize = 31;
+    pub const IO_COMPLETIONS: usize = 32;
+    pub const IO_INFLIGHT: usize = 33;
+    pub const IO_DURATION: usize = 34;
+    pub const IO_BYTES: usize = 35;
+    pub const IO_SQ_FULL: usize = 36;
+    pub const IO_CQ_OVERFLOWS: usize = 37;
+    pub const IO_STRAY: usize = 38;
+    pub const LINTS: usize = 39;
+    pub const EVENTS_LOST: usize = 40;
+    pub const STRINGS_OVERFLOWS: usize = 41;
+    pub const EXPORTER_TARGETS: usize = 42;
+    pub const EXPORTER_READ_ERRORS: usize = 43;
+    pub const EXPORTER_FOLDED: usize = 44;
+    pub const EXPORTER_SCRAPES: usize = 45;
+    pub const EXPORTER_OTLP_EXPORTS: usize = 46;
+    pub const EXPORTER_OTLP_DROPPED: usize = 47;
 }
 
 /// Every family, indexed by the constants in [`id`].
@@ -181,6 +182,8 @@ pub const FAMILIES: &[Family] = &[
         "Tasks completed, by outcome: ok (the future returned), panic, cancelled (aborted, or dropped at shutdown)."),
     family!("zokio_task_poll_duration_seconds", Histogram, [], "zokio.task.poll.duration", "s", Runtime,
         "Task poll durations (one poll in 128 is timed; each untimed poll counts in the bucket of the last timed one; the sum is estimated from bucket midpoints)."),
+    family!("zokio_task_schedule_duration_seconds", Histogram, [], "zokio.task.schedule.duration", "s", Runtime,
+        "Time from a task's wake to the start of its poll: how long woken tasks wait in run queues (one wake in 128 is timed; the sum is estimated from bucket midpoints)."),
     family!("zokio_task_table_overflows_total", Counter, [], "zokio.task.table_overflows", "{task}", Runtime,
         "Tasks not listed in the telemetry task table because it was full."),
     family!("zokio_pool_memory_used_bytes", Gauge, ["pool"], "zokio.pool.memory_used", "By", Runtime,

@@ -381,6 +381,12 @@ impl Builder<'_> {
             [NONE, NONE, NONE],
             Value::Histogram(h),
         );
+        let h = Histogram::from_log2(&s.schedule_histogram(), POLL_BUCKETS_LOG2);
+        self.push(
+            id::TASK_SCHEDULE_DURATION,
+            [NONE, NONE, NONE],
+            Value::Histogram(h),
+        );
         for lint in Lint::ALL {
             let n = s
                 .workers

@@ -144,6 +144,13 @@ fn metrics_equal_the_work_done() {
     assert_eq!(hist_count, m.total_histogram_count() as f64);
     let inf = s("zokio_task_poll_duration_seconds_bucket", &["le=\"+Inf\""]);
     assert_eq!(inf, Some(hist_count));
+    let timed_wakes: u64 = m
+        .workers
+        .iter()
+        .flat_map(|w| &w.schedule_time_histogram)
+        .sum();
+    let sched_count = s("zokio_task_schedule_duration_seconds_count", &[]);
+    assert_eq!(sched_count, Some(timed_wakes as f64));
     let pid = format!("pid=\"{}\"", std::process::id());
     assert!(text.contains(&pid), "the target labels name this process");
     assert!(text.contains("# TYPE zokio_task_spawned_total counter"));

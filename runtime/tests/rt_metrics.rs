@@ -210,3 +210,41 @@ fn workers_park_when_idle(rt: Runtime) {
 }
 
 rt_test!(spawned_equals_completed, workers_park_when_idle);
+
+/// Scheduling delays are timed for one wake in 128 of each waking thread: on the
+/// current-thread runtime every wake comes from its one thread, so 2,560 wakes of a ping-pong
+/// between two tasks give 20 timed delays (one either way: the count starts wherever the
+/// thread's count was), in the worker's schedule histogram.
+#[test]
+fn one_wake_in_128_is_timed_into_the_schedule_histogram() {
+    const ROUND_TRIPS: usize = 1_280;
+    let rt = Builder::new_current_thread().build().unwrap();
+    rt.block_on(async {
+        let (to_b, mut b_rx) = zokio::sync::mpsc::channel::<usize>(1);
+        let (to_a, mut a_rx) = zokio::sync::mpsc::channel::<usize>(1);
+        let b = zokio::spawn(async move {
+            while let Some(n) = b_rx.recv().await {
+                to_a.send(n).await.unwrap();
+            }
+        });
+        let a = zokio::spawn(async move {
+            for i in 0..ROUND_TRIPS {
+                to_b.send(i).await.unwrap();
+                assert_eq!(a_rx.recv().await, Some(i));
+            }
+        });
+        a.await.unwrap();
+        b.await.unwrap();
+    });
+    if ENABLED {
+        let m = rt.handle().metrics();
+        let timed: u64 = m.workers[0].schedule_time_histogram.iter().sum();
+        let expected = (2 * ROUND_TRIPS / 128) as u64;
+        assert!(
+            (expected - 1..=expected + 1).contains(&timed),
+            "{timed} timed delays for about {} wakes: {:?}",
+            2 * ROUND_TRIPS,
+            m.workers[0].schedule_time_histogram
+        );
+    }
+}

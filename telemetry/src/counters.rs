@@ -171,8 +171,15 @@ counter_block! {
         poll_histogram: HISTOGRAM_BUCKETS,
         /// Lint triggers, indexed by [`Lint::index`].
         lints: LINT_SLOTS,
+        /// Scheduling delays of tasks woken from idle, from the wake to the start of the poll
+        /// that followed, log2-ns buckets: one wake in 128 (per waking thread) is timed (ABI
+        /// 1.2; a reader shows zeros for a 1.1 segment, whose worker blocks end before it).
+        schedule_histogram: HISTOGRAM_BUCKETS,
     }
 }
+
+/// The size of a [`WorkerBlock`] in ABI 1.0 and 1.1 segments (before `schedule_histogram`).
+pub(crate) const WORKER_BLOCK_1_1_BYTES: usize = 512;
 
 counter_block! {
     /// One pool slot (a task-cell pool of one thread, or another pool the runtime names).
@@ -261,6 +268,14 @@ mod tests {
         }
         assert_eq!(offset_of!(WorkerBlock, polls), 0);
         assert_eq!(offset_of!(WorkerBlock, poll_histogram), 16 * 8);
+        // ABI 1.2 grew the block at its end: every older field stays where it was (the new
+        // histogram starts in what was the 1.1 block's padding).
+        assert_eq!(offset_of!(WorkerBlock, lints), (16 + HISTOGRAM_BUCKETS) * 8);
+        assert_eq!(
+            offset_of!(WorkerBlock, schedule_histogram),
+            offset_of!(WorkerBlock, lints) + LINT_SLOTS * 8
+        );
+        assert!(size_of::<WorkerBlock>() > WORKER_BLOCK_1_1_BYTES);
     }
 
     #[test]

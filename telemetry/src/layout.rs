@@ -37,7 +37,8 @@ pub const ABI_MAJOR: u32 = 1;
 
 /// The ABI minor version this crate writes: additions a reader of an older minor may ignore.
 /// 1.1 added the task outcome counters at the end of the runtime block (zero in a 1.0 segment).
-pub const ABI_MINOR: u32 = 1;
+/// 1.2 grew each worker block by the schedule-delay histogram (zero for older segments).
+pub const ABI_MINOR: u32 = 2;
 
 /// Words of the process-name field (32 bytes of UTF-8).
 pub const PROCESS_NAME_WORDS: usize = 4;

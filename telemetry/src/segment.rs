@@ -384,3 +384,15 @@ impl Drop for Segment {
         }
     }
 }
+
+#[cfg(all(test, not(loom)))]
+impl Segment {
+    /// A copy of the segment's bytes (for readers over byte slices in tests).
+    pub(crate) fn bytes(&self) -> Vec<u8> {
+        self.map
+            .words()
+            .iter()
+            .flat_map(|w| w.load(Ordering::Relaxed).to_ne_bytes())
+            .collect()
+    }
+}

@@ -125,6 +125,18 @@ impl Snapshot {
         self.workers.iter().map(|w| w.counters.polls).sum()
     }
 
+    /// The workers' schedule histograms added up (scheduling delays, wake to poll, log2-ns
+    /// buckets; zeros for a segment before ABI 1.2).
+    pub fn schedule_histogram(&self) -> Vec<u64> {
+        let mut buckets = vec![0u64; crate::HISTOGRAM_BUCKETS];
+        for w in &self.workers {
+            for (b, n) in buckets.iter_mut().zip(&w.counters.schedule_histogram) {
+                *b += n;
+            }
+        }
+        buckets
+    }
+
     /// The counters of operation kind `op`.
     pub fn io_op(&self, op: IoOp) -> Option<&IoOpCounters> {
         self.io_ops.iter().find(|o| o.op == op).map(|o| &o.counters)

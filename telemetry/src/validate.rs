@@ -6,7 +6,9 @@
 //! never re-reads offsets from shared memory, so a writer changing them later cannot move a
 //! reader out of bounds (and every load is bounds-checked regardless).
 
-use crate::counters::{IoDriverBlock, IoOpBlock, PoolBlock, RuntimeBlock, WorkerBlock};
+use crate::counters::{
+    IoDriverBlock, IoOpBlock, PoolBlock, RuntimeBlock, WorkerBlock, WORKER_BLOCK_1_1_BYTES,
+};
 use crate::error::{corrupt, Error, Result};
 use crate::layout::*;
 use crate::loom::sync::atomic::{fence, Ordering};
@@ -30,7 +32,7 @@ pub(crate) fn validate<W: Words + ?Sized>(words: &W, len: u64) -> Result<Layout>
     if magic != MAGIC {
         return Err(Error::NotZokio);
     }
-    check_version(words)?;
+    let minor = check_version(words)?;
     if len < size_of::<Header>() as u64
         || (words.word_count() as u64) < size_of::<Header>() as u64 / 8
     {
@@ -49,11 +51,12 @@ pub(crate) fn validate<W: Words + ?Sized>(words: &W, len: u64) -> Result<Layout>
         total_size,
         sections,
     };
-    check_sections(&mut layout)?;
+    check_sections(&mut layout, minor)?;
     Ok(layout)
 }
 
-fn check_version<W: Words + ?Sized>(words: &W) -> Result<()> {
+/// Checks the major version; returns the minor.
+fn check_version<W: Words + ?Sized>(words: &W) -> Result<u32> {
     let v = field(words, offset_of!(Header, version));
     let (major, minor) = ((v >> 32) as u32, v as u32);
     if major != ABI_MAJOR {
@@ -62,7 +65,7 @@ fn check_version<W: Words + ?Sized>(words: &W) -> Result<()> {
             supported: ABI_MAJOR,
         });
     }
-    Ok(())
+    Ok(minor)
 }
 
 fn sizes<W: Words + ?Sized>(words: &W, len: u64) -> Result<(u64, u64)> {
@@ -191,14 +194,19 @@ fn check_bounds(s: &Section, header_size: u64, total: u64) -> std::result::Resul
     Ok(())
 }
 
-/// Each section's element size and count agree with the configuration.
-fn check_sections(l: &mut Layout) -> Result<()> {
+/// Each section's element size and count agree with the configuration (worker blocks of
+/// segments before ABI 1.2 are smaller: the reader shows their newer fields as zero).
+fn check_sections(l: &mut Layout, minor: u32) -> Result<()> {
     let c = &l.config;
     let w = c.workers as u64;
     let size = |n: usize| n as u64;
+    let worker_block = match minor {
+        0 | 1 => WORKER_BLOCK_1_1_BYTES,
+        _ => size_of::<WorkerBlock>(),
+    };
     let expect: [(u64, bool, Option<u64>); SECTION_COUNT] = [
         (size(size_of::<RuntimeBlock>()), false, Some(1)),
-        (size(size_of::<WorkerBlock>()), false, Some(w)),
+        (size(worker_block), false, Some(w)),
         (8, true, Some(w * w)),
         (
             size(size_of::<PoolBlock>()),

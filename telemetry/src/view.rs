@@ -2,7 +2,8 @@
 //! code, so what the fuzzers exercise is what `zokio-console` runs.
 
 use crate::counters::{
-    IoDriverCounters, IoOpCounters, PoolCounters, RuntimeCounters, WorkerCounters,
+    IoDriverCounters, IoOpCounters, PoolCounters, RuntimeCounters, WorkerBlock, WorkerCounters,
+    HISTOGRAM_BUCKETS,
 };
 use crate::error::{corrupt, Result};
 use crate::io_op::IoOp;
@@ -107,10 +108,20 @@ impl View {
     fn workers<W: Words + ?Sized>(&self, words: &W) -> Vec<WorkerSnapshot> {
         let (l, n) = (&self.layout, self.layout.config.workers);
         let matrix = l.section(SectionId::StealMatrix).word_of(0);
+        let section = l.section(SectionId::Workers);
+        // Worker blocks of segments before ABI 1.2 end before the schedule histogram.
+        let end = offset_of!(WorkerBlock, schedule_histogram) + 8 * HISTOGRAM_BUCKETS;
+        let has_schedule = section.elem_size >= end as u64;
         (0..n)
             .map(|i| WorkerSnapshot {
                 index: i,
-                counters: WorkerCounters::read(words, l.section(SectionId::Workers).word_of(i)),
+                counters: {
+                    let mut c = WorkerCounters::read(words, section.word_of(i));
+                    if !has_schedule {
+                        c.schedule_histogram = vec![0; HISTOGRAM_BUCKETS];
+                    }
+                    c
+                },
                 stolen_from: (0..n).map(|v| words.word(matrix + i * n + v)).collect(),
                 events_pushed: self.ring(i).head(words).unwrap_or(0),
             })
@@ -239,5 +250,55 @@ fn read_backend<W: Words + ?Sized>(words: &W) -> (String, String) {
             (unpack_str(b), unpack_str(r))
         }
         SeqRead::Busy => ("?".to_owned(), "(being updated)".to_owned()),
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use crate::layout::{Header, SegmentConfig};
+    use crate::{Identity, Segment, SliceReader};
+    use std::mem::offset_of;
+
+    fn put(bytes: &mut [u8], offset: usize, value: u64) {
+        bytes[offset..offset + 8].copy_from_slice(&value.to_ne_bytes());
+    }
+
+    /// A segment whose worker blocks end before the schedule histogram (ABI 1.0 and 1.1) is
+    /// read with that histogram empty and every older counter where it was; a 1.2 segment
+    /// claiming such short blocks is refused.
+    #[test]
+    fn worker_blocks_of_abi_1_1_read_with_an_empty_schedule_histogram() {
+        let identity = Identity {
+            pid: 1,
+            start_time: 0,
+            process_name: "p".into(),
+            service_name: "s".into(),
+            runtime_id: 1,
+        };
+        let seg = Segment::private(&SegmentConfig::new(2), &identity).unwrap();
+        seg.worker(0).polls.store(7);
+        seg.worker(0).schedule_histogram[3].store(5);
+        seg.worker(1).schedule_histogram[4].store(9);
+        let mut bytes = seg.bytes();
+        let s = SliceReader::new(&bytes).unwrap().snapshot();
+        assert_eq!(s.workers[0].counters.schedule_histogram[3], 5);
+        assert_eq!(s.workers[1].counters.schedule_histogram[4], 9);
+
+        // As a 1.1 writer laid it out: 512-byte worker blocks.
+        let workers = offset_of!(Header, sections) + 32;
+        put(&mut bytes, offset_of!(Header, version), 1 << 32 | 1);
+        put(&mut bytes, workers + 16, 512);
+        let s = SliceReader::new(&bytes).unwrap().snapshot();
+        assert_eq!(s.workers[0].counters.polls, 7);
+        for w in &s.workers {
+            assert_eq!(
+                w.counters.schedule_histogram,
+                vec![0; crate::HISTOGRAM_BUCKETS]
+            );
+        }
+
+        put(&mut bytes, offset_of!(Header, version), 1 << 32 | 2);
+        let err = SliceReader::new(&bytes).unwrap_err();
+        assert!(err.to_string().contains("section Workers"), "{err}");
     }
 }

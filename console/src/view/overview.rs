@@ -2,6 +2,7 @@
 //! steals/s and from whom, local queue, parks, and a sparkline of its polls/s).
 
 use super::fmt;
+use crate::state::histogram::quantile_ns;
 use crate::state::rates::{completed, spawned, WorkerRates};
 use crate::state::App;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -16,7 +17,7 @@ const SPARK: usize = 30;
 
 /// Draws the view into `area`.
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let [top, workers] = Layout::vertical([Constraint::Length(4), Constraint::Min(3)]).areas(area);
+    let [top, workers] = Layout::vertical([Constraint::Length(5), Constraint::Min(3)]).areas(area);
     frame.render_widget(runtime_block(app), top);
     frame.render_widget(worker_table(app), workers);
 }
@@ -44,8 +45,23 @@ fn runtime_block(app: &App) -> Paragraph<'static> {
             rt.blocking_queue_depth,
             fmt::count(s.total_polls()),
         )),
+        schedule_line(&app.current),
     ];
     Paragraph::new(lines).block(Block::new().borders(Borders::ALL).title(" Runtime "))
+}
+
+/// Scheduling delays (wake to poll) over all workers since the runtime started: the upper
+/// edges of the buckets holding the median and the 99th percentile.
+fn schedule_line(s: &zokio_telemetry::Snapshot) -> Line<'static> {
+    let buckets = s.schedule_histogram();
+    let timed: u64 = buckets.iter().sum();
+    let q = |q| quantile_ns(&buckets, q).map_or("-".into(), fmt::ns);
+    Line::from(format!(
+        "scheduling delay (wake to poll) p50 {}   p99 {}   ({} wakes timed, 1 in 128)",
+        q(0.5),
+        q(0.99),
+        fmt::count(timed),
+    ))
 }
 
 fn worker_table(app: &App) -> Table<'static> {

@@ -43,15 +43,12 @@ impl<'a> PollWatch<'a> {
         let worker = crate::runtime::context::worker_index().unwrap_or(0);
         // We hold RUNNING: no waker stamps the task until this poll has ended, so a load and
         // a store take the stamp (no read-modify-write).
-        let woken_ns = match slot {
+        let woken_ns = match header.woken_ns.load(Relaxed) {
             0 => 0,
-            _ => match header.woken_ns.load(Relaxed) {
-                0 => 0,
-                ns => {
-                    header.woken_ns.store(0, Relaxed);
-                    ns
-                }
-            },
+            ns => {
+                header.woken_ns.store(0, Relaxed);
+                ns
+            }
         };
         t.task_poll_started(slot, task, worker, woken_ns);
         PollWatch {
@@ -355,8 +352,9 @@ where
     // Woken from idle: when, for its next poll to tell idle time from queued time. Stored
     // before the task is queued (the queue's hand-over publishes it to the poller).
     if let Some(t) = cell.core.scheduler.telemetry() {
-        if cell.header.tel_slot.load(Relaxed) != 0 {
-            cell.header.woken_ns.store(t.wake_stamp(), Relaxed);
+        match t.wake_stamp(cell.header.tel_slot.load(Relaxed) != 0) {
+            0 => {}
+            stamp => cell.header.woken_ns.store(stamp, Relaxed),
         }
     }
     cell.core

@@ -41,10 +41,11 @@ pub(crate) struct Header {
     /// Where the task was spawned (`#[track_caller]`), for telemetry.
     pub(crate) location: &'static Location<'static>,
     /// When a waker last scheduled the task from idle (ns on its runtime's telemetry clock;
-    /// 0: not woken since its last poll started), for a task with a telemetry slot. Stored by
-    /// that waker before the task is queued; read and cleared by the next poll (which holds
+    /// 0: not woken since its last poll started, or not stamped): the coarse clock for a task
+    /// with a telemetry slot, the precise clock (odd) for one wake in 128. Stored by that
+    /// waker before the task is queued; read and cleared by the next poll (which holds
     /// RUNNING: no waker schedules the task meanwhile), to split the time since the last poll
-    /// into idle and queued.
+    /// into idle and queued and to time the scheduling delay.
     pub(crate) woken_ns: std::sync::atomic::AtomicU64,
     /// The task's slot in the telemetry task table, plus one (0: none). Set at spawn before
     /// the task is queued; read and cleared by whoever holds RUNNING.

@@ -28,6 +28,7 @@ pub(crate) fn worker_snapshot(_tel: &Telemetry, index: usize) -> WorkerMetrics {
     WorkerMetrics {
         index,
         poll_time_histogram: vec![0; POLL_BUCKETS],
+        schedule_time_histogram: vec![0; POLL_BUCKETS],
         ..Default::default()
     }
 }

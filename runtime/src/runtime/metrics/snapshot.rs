@@ -39,6 +39,10 @@ pub struct WorkerMetrics {
     pub budget_forced_yields: u64,
     /// Poll durations: entry `i` counts polls of `[2^i, 2^(i+1))` ns.
     pub poll_time_histogram: Vec<u64>,
+    /// Scheduling delays of the tasks this worker polled after a wake: from the wake (a task
+    /// woken from idle) to the start of its poll, entry `i` counting delays of
+    /// `[2^i, 2^(i+1))` ns. One wake in 128 (per waking thread) is timed.
+    pub schedule_time_histogram: Vec<u64>,
 }
 
 /// One thread's task-cell pool.

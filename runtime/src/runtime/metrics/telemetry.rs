@@ -7,6 +7,7 @@
 //! Either way the runtime counts into the same blocks and `Handle::metrics()` reads them back,
 //! so what a reader sees and what the runtime reports are the same words.
 
+use super::histogram::bucket_of;
 use super::snapshot::PoolMetrics;
 use crossbeam_utils::CachePadded;
 use std::cell::Cell;
@@ -38,6 +39,10 @@ const SELF_WAKE_STORM: u64 = 1000;
 
 /// Busy time is estimated from the timed polls (one in this many).
 const POLL_SAMPLE: u64 = super::worker::POLL_SAMPLE;
+
+/// One wake in this many (per waking thread) is timed on the precise clock, for the workers'
+/// schedule histograms: a clock reading at the wake and one at the poll that follows.
+pub(crate) const WAKE_SAMPLE: u32 = 128;
 
 /// What the builder decides about telemetry.
 #[derive(Debug, Clone)]
@@ -381,11 +386,18 @@ impl Telemetry {
     /// was spawned, or woke itself during that poll). The time since the last poll ended is
     /// split at that moment into idle (waiting to be woken) and scheduled (queued), on the
     /// coarse clock. The caller holds the task's RUNNING bit: the only writer of the slot.
+    ///
+    /// A stamp with its low bit set was taken on the precise clock (one wake in
+    /// [`WAKE_SAMPLE`]): the delay from it to now goes into the worker's schedule histogram.
     #[inline(always)]
     pub(crate) fn task_poll_started(&self, slot: u32, task_id: u64, worker: usize, woken_ns: u64) {
         let w = self.seg.worker(worker);
         w.poll_seq.store(w.poll_seq.load() + 1);
         w.current_task.store(task_id);
+        if woken_ns & 1 == 1 {
+            self.timed_wake_polled(slot, worker, woken_ns);
+            return;
+        }
         if slot == 0 {
             return;
         }
@@ -418,12 +430,52 @@ impl Telemetry {
         t.store(TaskField::StateSinceNs, now);
     }
 
-    /// The time a waker stamps on the task it schedules from idle (see
-    /// [`Telemetry::task_poll_started`]): this worker's coarse clock, or the monitor's tick on
-    /// a thread that is not one of the runtime's workers.
+    /// The rare part of [`Telemetry::task_poll_started`]: a task whose wake was timed starts
+    /// its poll. Its scheduling delay, on the precise clock, goes into the worker's schedule
+    /// histogram (the worker is its only writer); the task record's split uses the delay as
+    /// the queued part of the gap since its last poll.
+    #[cold]
+    fn timed_wake_polled(&self, slot: u32, worker: usize, woken_ns: u64) {
+        let delay = self.now_ns().saturating_sub(woken_ns & !1);
+        let bucket = &self.seg.worker(worker).schedule_histogram[bucket_of(delay)];
+        bucket.store(bucket.load() + 1);
+        let Some(i) = (slot as usize).checked_sub(1) else {
+            return;
+        };
+        let t = self.seg.task(i);
+        let now = self.coarse_clock(worker).max(1);
+        let gap = now.saturating_sub(t.load(TaskField::StateSinceNs));
+        let queued = delay.min(gap);
+        let idle = t.load(TaskField::IdleNs);
+        t.store(TaskField::IdleNs, idle + (gap - queued));
+        let scheduled = t.load(TaskField::ScheduledNs);
+        t.store(TaskField::ScheduledNs, scheduled + queued);
+        t.store(TaskField::State, TaskState::Running.word(worker as u16));
+        t.store(TaskField::StateSinceNs, now);
+    }
+
+    /// The stamp a waker puts on the task it schedules from idle (see
+    /// [`Telemetry::task_poll_started`]), 0 for none: one wake in [`WAKE_SAMPLE`] (per
+    /// waking thread) is timed on the precise clock (low bit set); the others of a task listed
+    /// in the table (`listed`) get this worker's coarse clock, or the monitor's tick on a thread
+    /// that is not one of the runtime's workers (low bit clear).
     #[inline]
-    pub(crate) fn wake_stamp(&self) -> u64 {
-        self.stamp(self.this_worker())
+    pub(crate) fn wake_stamp(&self, listed: bool) -> u64 {
+        thread_local! {
+            static WAKES: Cell<u32> = const { Cell::new(0) };
+        }
+        let n = WAKES.with(|c| {
+            let n = c.get().wrapping_add(1);
+            c.set(n);
+            n
+        });
+        if n.is_multiple_of(WAKE_SAMPLE) {
+            self.now_ns() | 1
+        } else if listed {
+            self.stamp(self.this_worker()) & !1
+        } else {
+            0
+        }
     }
 
     /// The coarse clock as `worker` (or a thread that is none of the workers) knows it.
@@ -433,7 +485,7 @@ impl Telemetry {
             Some(w) => self.coarse_clock(w),
             None => self.coarse_now.load(Relaxed),
         }
-        .max(1)
+        .max(2)
     }
 
     /// The poll of slot `slot` (0: none, or already released) of `task` ended on `worker`:
@@ -907,7 +959,7 @@ mod tests {
         at(2_000);
         tel.task_poll_ended(slot, 7, 0, false, None);
         at(5_000);
-        let woken = tel.wake_stamp();
+        let woken = tel.wake_stamp(true);
         at(5_300);
         tel.task_poll_started(slot, 7, 0, woken);
         assert_eq!(
@@ -927,5 +979,35 @@ mod tests {
         let running = TaskState::Running.word(0);
         assert_eq!(field(TaskField::State), running);
         assert_eq!(field(TaskField::StateSinceNs), 7_000);
+    }
+
+    /// One wake in 128 of a thread is timed on the precise clock: the others of an unlisted
+    /// task get no stamp at all, the timed one an odd stamp, and the poll it leads to counts
+    /// exactly one delay in the worker's schedule histogram (a task with no slot too).
+    #[test]
+    fn one_wake_in_128_is_timed_into_the_schedule_histogram() {
+        let tel = Telemetry::detached(1);
+        let stamps: Vec<u64> = (0..WAKE_SAMPLE).map(|_| tel.wake_stamp(false)).collect();
+        let timed: Vec<u64> = stamps.iter().copied().filter(|&s| s != 0).collect();
+        assert_eq!(timed.len(), 1, "{stamps:?}");
+        assert_eq!(timed[0] & 1, 1, "precise stamps are odd");
+        let hist = || -> Vec<u64> {
+            tel.seg
+                .worker(0)
+                .schedule_histogram
+                .iter()
+                .map(|c| c.load())
+                .collect()
+        };
+        tel.task_poll_started(0, 9, 0, 0);
+        assert_eq!(hist().iter().sum::<u64>(), 0, "an untimed poll");
+        tel.task_poll_started(0, 9, 0, timed[0]);
+        let h = hist();
+        assert_eq!(h.iter().sum::<u64>(), 1, "{h:?}");
+        // Stamped a moment ago: well under a second.
+        assert!(
+            h[bucket_of(1_000_000_000)..].iter().all(|&n| n == 0),
+            "{h:?}"
+        );
     }
 }

@@ -95,7 +95,7 @@ impl Telemetry {
     }
 
     #[inline(always)]
-    pub(crate) fn wake_stamp(&self) -> u64 {
+    pub(crate) fn wake_stamp(&self, _listed: bool) -> u64 {
         0
     }
 

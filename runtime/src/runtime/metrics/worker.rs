@@ -75,6 +75,7 @@ pub(crate) fn worker_snapshot(tel: &Telemetry, index: usize) -> WorkerMetrics {
         busy_ns: b.busy_ns.load(),
         budget_forced_yields: b.budget_forced_yields.load(),
         poll_time_histogram: b.poll_histogram.iter().map(|c| c.load()).collect(),
+        schedule_time_histogram: b.schedule_histogram.iter().map(|c| c.load()).collect(),
     }
 }
 
