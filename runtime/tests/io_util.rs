@@ -776,3 +776,95 @@ fn tokio_write_all_into_a_duplex() {
         assert_eq!(s, "from tokio");
     });
 }
+
+/// A writer that takes at most `max` bytes per call (vectored or not, as configured) and keeps
+/// everything it took.
+struct Trickle {
+    got: Vec<u8>,
+    max: usize,
+    vectored: bool,
+    calls: usize,
+}
+
+impl AsyncWrite for Trickle {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let n = buf.len().min(self.max);
+        self.got.extend_from_slice(&buf[..n]);
+        self.calls += 1;
+        Poll::Ready(Ok(n))
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let mut room = self.max;
+        for b in bufs {
+            let n = b.len().min(room);
+            self.got.extend_from_slice(&b[..n]);
+            room -= n;
+        }
+        self.calls += 1;
+        Poll::Ready(Ok(self.max - room))
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.vectored
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// `read_buf` fills a `BytesMut`'s spare capacity and advances it (0 once it is full, or at
+/// the end); `write_buf` writes one call's worth and advances the `Buf`; `write_all_buf`
+/// writes a chained `Buf` whole through a writer that takes 5 bytes a call: across the chain's
+/// chunks when the writer takes vectored writes, one chunk per call otherwise.
+#[test]
+fn read_buf_and_write_buf_advance_their_buffers() {
+    use bytes::{Buf, BufMut, BytesMut};
+    block_on(async {
+        let mut input: &[u8] = b"hello, world";
+        let mut buf = BytesMut::with_capacity(4);
+        while input.read_buf(&mut buf).await.unwrap() > 0 {}
+        assert_eq!(&buf[..], b"hello, world");
+        // A fixed slice fills up: then nothing more is read.
+        let mut arr = [0u8; 4];
+        let mut room = &mut arr[..];
+        let mut more: &[u8] = b"abcdef";
+        assert_eq!(more.read_buf(&mut room).await.unwrap(), 4);
+        assert_eq!(room.remaining_mut(), 0);
+        assert_eq!(more.read_buf(&mut room).await.unwrap(), 0, "no room");
+        assert_eq!((&arr, more), (b"abcd", &b"ef"[..]));
+
+        for vectored in [false, true] {
+            let mut w = Trickle {
+                got: Vec::new(),
+                max: 5,
+                vectored,
+                calls: 0,
+            };
+            let mut one = &b"0123456789"[..];
+            assert_eq!(w.write_buf(&mut one).await.unwrap(), 5);
+            assert_eq!(one, b"56789");
+            let mut chain = Buf::chain(&b"hello "[..], &b"chained world"[..]);
+            w.write_all_buf(&mut chain).await.unwrap();
+            assert!(!chain.has_remaining());
+            assert_eq!(w.got, b"01234hello chained world");
+            // Vectored: 19 bytes in 5-byte calls; one chunk at a time: "hello", " ", then
+            // "chain", "ed wo", "rld".
+            let calls = if vectored { 4 } else { 5 };
+            assert_eq!(w.calls, 1 + calls, "vectored: {vectored}");
+        }
+    });
+}

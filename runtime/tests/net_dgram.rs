@@ -270,6 +270,79 @@ fn unix_datagram_try_calls_and_ready(rt: Runtime) {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// The `BufMut` receives append exact datagrams: `recv_buf`, `try_recv_buf`, `recv_buf_from`
+/// and `try_recv_buf_from` on UDP and Unix datagrams (with the sender's address); a datagram
+/// longer than the room left is cut to it.
+fn recv_buf_appends_exact_datagrams(rt: Runtime) {
+    use bytes::BufMut;
+    rt.block_on(async {
+        let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        a.connect(b.local_addr().unwrap()).await.unwrap();
+        b.connect(a.local_addr().unwrap()).await.unwrap();
+        let mut got = bytes::BytesMut::with_capacity(64);
+        a.send(b"one").await.unwrap();
+        assert_eq!(b.recv_buf(&mut got).await.unwrap(), 3);
+        a.send(b"two").await.unwrap();
+        let n = loop {
+            b.readable().await.unwrap();
+            match b.try_recv_buf(&mut got) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => panic!("try_recv_buf: {e}"),
+            }
+        };
+        assert_eq!((n, &got[..]), (3, &b"onetwo"[..]));
+        a.send(b"three").await.unwrap();
+        let (n, from) = b.recv_buf_from(&mut got).await.unwrap();
+        assert_eq!((n, from), (5, a.local_addr().unwrap()));
+        a.send(b"four").await.unwrap();
+        let (n, from) = loop {
+            b.readable().await.unwrap();
+            match b.try_recv_buf_from(&mut got) {
+                Ok(r) => break r,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => panic!("try_recv_buf_from: {e}"),
+            }
+        };
+        assert_eq!((n, from), (4, a.local_addr().unwrap()));
+        assert_eq!(&got[..], b"onetwothreefour");
+        let mut small = [0u8; 3];
+        let mut room = &mut small[..];
+        a.send(b"truncated").await.unwrap();
+        assert_eq!(b.recv_buf(&mut room).await.unwrap(), 3);
+        assert_eq!(room.remaining_mut(), 0);
+        assert_eq!(&small, b"tru");
+
+        let (x, y) = UnixDatagram::pair().unwrap();
+        let mut got = Vec::with_capacity(32);
+        x.send(b"unix").await.unwrap();
+        assert_eq!(y.recv_buf(&mut got).await.unwrap(), 4);
+        x.send(b"-two").await.unwrap();
+        let (n, _) = y.recv_buf_from(&mut got).await.unwrap();
+        assert_eq!(n, 4);
+        x.send(b"-3").await.unwrap();
+        loop {
+            y.readable().await.unwrap();
+            match y.try_recv_buf(&mut got) {
+                Ok(n) => break assert_eq!(n, 2),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => panic!("try_recv_buf: {e}"),
+            }
+        }
+        x.send(b"-4").await.unwrap();
+        loop {
+            y.readable().await.unwrap();
+            match y.try_recv_buf_from(&mut got) {
+                Ok((n, _)) => break assert_eq!(n, 2),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => panic!("try_recv_buf_from: {e}"),
+            }
+        }
+        assert_eq!(got, b"unix-two-3-4");
+    });
+}
+
 rt_io_test!(
     udp_send_to_recv_from_round_trips,
     two_tasks_receiving_on_one_socket_both_get_a_datagram,
@@ -278,4 +351,5 @@ rt_io_test!(
     unix_datagram_pair_and_paths,
     udp_ready_and_try_io,
     unix_datagram_try_calls_and_ready,
+    recv_buf_appends_exact_datagrams,
 );

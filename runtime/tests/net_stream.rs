@@ -624,6 +624,41 @@ fn vectored_try_read_and_try_write(rt: Runtime) {
     });
 }
 
+/// `try_read_buf` appends to a `BytesMut` what is there, in order: on a stream never read
+/// (the socket directly) and after a `read` (on io_uring: the stream's own receive); end of
+/// stream reads 0.
+fn try_read_buf_appends_in_order(rt: Runtime) {
+    rt.block_on(async {
+        let (mut c, mut s) = tcp_pair().await;
+        c.write_all(b"first").await.unwrap();
+        c.flush().await.unwrap();
+        let mut got = bytes::BytesMut::new();
+        while got.len() < 5 {
+            s.readable().await.unwrap();
+            match s.try_read_buf(&mut got) {
+                Ok(n) => assert!(n > 0),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => panic!("try_read_buf: {e}"),
+            }
+        }
+        let mut one = [0u8; 1];
+        c.write_all(b"Xsecond").await.unwrap();
+        c.shutdown().await.unwrap();
+        s.read_exact(&mut one).await.unwrap();
+        assert_eq!(&one, b"X");
+        loop {
+            s.readable().await.unwrap();
+            match s.try_read_buf(&mut got) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => panic!("try_read_buf: {e}"),
+            }
+        }
+        assert_eq!(&got[..], b"firstsecond");
+    });
+}
+
 rt_io_test!(
     tcp_echo_10mb_random_chunks,
     unix_echo_10mb_random_chunks,
@@ -641,4 +676,5 @@ rt_io_test!(
     ready_reports_what_is_ready,
     try_io_runs_raw_calls_and_forgets_readiness,
     vectored_try_read_and_try_write,
+    try_read_buf_appends_in_order,
 );

@@ -49,6 +49,29 @@ pub trait AsyncReadExt: AsyncRead {
         Read { reader: self, buf }
     }
 
+    /// Reads what is available into the spare capacity of `buf` (a `bytes::BufMut`, such as
+    /// `BytesMut` or `Vec<u8>`) and advances it; returns how many bytes were read: 0 at end of
+    /// stream, or when `buf` has no room left.
+    ///
+    /// Cancel safe: if cancelled, no data was read.
+    ///
+    /// ```
+    /// use zokio::io::AsyncReadExt;
+    /// # zokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let mut input: &[u8] = b"hello";
+    /// let mut buf = Vec::with_capacity(16);
+    /// assert_eq!(input.read_buf(&mut buf).await.unwrap(), 5);
+    /// assert_eq!(buf, b"hello");
+    /// # });
+    /// ```
+    fn read_buf<'a, B>(&'a mut self, buf: &'a mut B) -> ReadIntoBuf<'a, Self, B>
+    where
+        Self: Unpin,
+        B: bytes::BufMut + ?Sized,
+    {
+        ReadIntoBuf { reader: self, buf }
+    }
+
     /// Reads exactly `buf.len()` bytes; fails with `UnexpectedEof` if the stream ends first.
     ///
     /// Not cancel safe: bytes read before a cancellation are in `buf` but their count is lost.
@@ -169,6 +192,45 @@ impl<R: AsyncRead + Unpin + ?Sized> Future for Read<'_, R> {
         let me = self.get_mut();
         poll_read_into(me.reader, cx, me.buf)
     }
+}
+
+/// Future of [`AsyncReadExt::read_buf`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct ReadIntoBuf<'a, R: ?Sized, B: ?Sized> {
+    reader: &'a mut R,
+    buf: &'a mut B,
+}
+
+impl<R: AsyncRead + Unpin + ?Sized, B: bytes::BufMut + ?Sized> Future for ReadIntoBuf<'_, R, B> {
+    type Output = io::Result<usize>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let me = self.get_mut();
+        if !me.buf.has_remaining_mut() {
+            return Poll::Ready(Ok(0));
+        }
+        let n = ready!(poll_read_uninit(me.reader, cx, me.buf))?;
+        Poll::Ready(Ok(n))
+    }
+}
+
+/// Reads into the spare capacity of `buf` and advances it by what was read.
+pub(crate) fn poll_read_uninit<R: AsyncRead + Unpin + ?Sized, B: bytes::BufMut + ?Sized>(
+    reader: &mut R,
+    cx: &mut Context<'_>,
+    buf: &mut B,
+) -> Poll<io::Result<usize>> {
+    let dst = buf.chunk_mut();
+    // SAFETY: only initialized bytes are written into the chunk (through `ReadBuf`), and the
+    // buffer is advanced by no more than the reader filled.
+    let dst = unsafe { dst.as_uninit_slice_mut() };
+    let mut rb = ReadBuf::uninit(dst);
+    ready!(Pin::new(reader).poll_read(cx, &mut rb))?;
+    let n = rb.filled().len();
+    // SAFETY: the first `n` bytes of the chunk were filled (initialized) by the read.
+    unsafe { buf.advance_mut(n) };
+    Poll::Ready(Ok(n))
 }
 
 /// Future of [`AsyncReadExt::read_exact`].

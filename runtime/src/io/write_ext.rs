@@ -68,6 +68,38 @@ pub trait AsyncWriteExt: AsyncWrite {
         WriteAll { writer: self, buf }
     }
 
+    /// Writes what the writer takes of `buf` (a `bytes::Buf`, such as `Bytes` or a
+    /// `Cursor`) and advances it; returns how many bytes were written (0 when `buf` is empty).
+    fn write_buf<'a, B>(&'a mut self, buf: &'a mut B) -> WriteFromBuf<'a, Self, B>
+    where
+        Self: Unpin,
+        B: bytes::Buf + ?Sized,
+    {
+        WriteFromBuf { writer: self, buf }
+    }
+
+    /// Writes all of `buf`, advancing it as bytes go out (several chunks at once where the
+    /// writer takes vectored writes).
+    ///
+    /// Not cancel safe for the count, but `buf` is advanced past every byte written.
+    ///
+    /// ```
+    /// use zokio::io::AsyncWriteExt;
+    /// # zokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let mut out = Vec::new();
+    /// let mut buf = bytes::Buf::chain(&b"hello "[..], &b"world"[..]);
+    /// out.write_all_buf(&mut buf).await.unwrap();
+    /// assert_eq!(out, b"hello world");
+    /// # });
+    /// ```
+    fn write_all_buf<'a, B>(&'a mut self, buf: &'a mut B) -> WriteAllFromBuf<'a, Self, B>
+    where
+        Self: Unpin,
+        B: bytes::Buf + ?Sized,
+    {
+        WriteAllFromBuf { writer: self, buf }
+    }
+
     /// Flushes buffered bytes to their destination.
     fn flush(&mut self) -> Flush<'_, Self>
     where
@@ -181,6 +213,61 @@ impl<W: AsyncWrite + Unpin + ?Sized> Future for WriteAll<'_, W> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let me = self.get_mut();
         poll_write_all(me.writer, cx, &mut me.buf)
+    }
+}
+
+/// Future of [`AsyncWriteExt::write_buf`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct WriteFromBuf<'a, W: ?Sized, B: ?Sized> {
+    writer: &'a mut W,
+    buf: &'a mut B,
+}
+
+impl<W: AsyncWrite + Unpin + ?Sized, B: bytes::Buf + ?Sized> Future for WriteFromBuf<'_, W, B> {
+    type Output = io::Result<usize>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let me = self.get_mut();
+        if !me.buf.has_remaining() {
+            return Poll::Ready(Ok(0));
+        }
+        let n = ready!(Pin::new(&mut *me.writer).poll_write(cx, me.buf.chunk()))?;
+        me.buf.advance(n);
+        Poll::Ready(Ok(n))
+    }
+}
+
+/// Future of [`AsyncWriteExt::write_all_buf`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct WriteAllFromBuf<'a, W: ?Sized, B: ?Sized> {
+    writer: &'a mut W,
+    buf: &'a mut B,
+}
+
+impl<W: AsyncWrite + Unpin + ?Sized, B: bytes::Buf + ?Sized> Future for WriteAllFromBuf<'_, W, B> {
+    type Output = io::Result<()>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        /// Chunks handed to one vectored write.
+        const CHUNKS: usize = 64;
+        let me = self.get_mut();
+        while me.buf.has_remaining() {
+            let w = Pin::new(&mut *me.writer);
+            let n = if w.is_write_vectored() {
+                let mut slices = [IoSlice::new(&[]); CHUNKS];
+                let count = me.buf.chunks_vectored(&mut slices);
+                ready!(w.poll_write_vectored(cx, &slices[..count]))?
+            } else {
+                ready!(w.poll_write(cx, me.buf.chunk()))?
+            };
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            me.buf.advance(n);
+        }
+        Poll::Ready(Ok(()))
     }
 }
 

@@ -188,6 +188,21 @@ pub(crate) fn writev_fd(fd: RawFd, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
     cvt(unsafe { libc::sendmsg(fd, &msg, libc::MSG_NOSIGNAL) })
 }
 
+/// Runs the receive `f` into the spare capacity of `buf` and advances `buf` by the count it
+/// returns (with whatever else `f` returns, such as the sender's address).
+pub(crate) fn recv_into_spare<B: bytes::BufMut + ?Sized, T>(
+    buf: &mut B,
+    f: impl FnOnce(&mut [std::mem::MaybeUninit<u8>]) -> io::Result<(usize, T)>,
+) -> io::Result<(usize, T)> {
+    // SAFETY: the receive only writes initialized bytes into the chunk, and `buf` is advanced
+    // by no more than it reports written.
+    let dst = unsafe { buf.chunk_mut().as_uninit_slice_mut() };
+    let (n, other) = f(dst)?;
+    // SAFETY: the receive wrote `n` bytes at the start of the chunk.
+    unsafe { buf.advance_mut(n) };
+    Ok((n, other))
+}
+
 pub(crate) fn cvt(n: isize) -> io::Result<usize> {
     if n < 0 {
         Err(io::Error::last_os_error())

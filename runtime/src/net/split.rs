@@ -132,6 +132,15 @@ macro_rules! stream_methods {
             self.core.try_read_vectored(bufs)
         }
 
+        /// Reads what is available into the spare capacity of `buf` (a `bytes::BufMut`) and
+        /// advances it, without waiting; `WouldBlock` if nothing is.
+        pub fn try_read_buf<B: ::bytes::BufMut + ?Sized>(
+            &self,
+            buf: &mut B,
+        ) -> ::std::io::Result<usize> {
+            self.core.try_read_buf(buf)
+        }
+
         /// Writes what fits of `bufs`, in order, without waiting; `WouldBlock` if nothing does.
         pub fn try_write_vectored(
             &self,

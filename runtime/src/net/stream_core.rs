@@ -194,6 +194,30 @@ impl StreamCore {
         Ok(n)
     }
 
+    /// Like [`StreamCore::try_read`] into the spare capacity of `buf`, advancing it.
+    pub(crate) fn try_read_buf<B: bytes::BufMut + ?Sized>(&self, buf: &mut B) -> io::Result<usize> {
+        // SAFETY: only initialized bytes are written into the chunk (through `ReadBuf` or the
+        // kernel), and `buf` is advanced by no more than was written.
+        let dst = unsafe { buf.chunk_mut().as_uninit_slice_mut() };
+        let mut out = ReadBuf::uninit(dst);
+        let n = match self.native().and_then(|n| n.try_read_into(&mut out)) {
+            Some(res) => res?,
+            None => {
+                let fd = self.src.fd();
+                let n = self
+                    .src
+                    .try_io(Direction::Read, || super::io_source::read_fd(fd, &mut out))?;
+                if n == 0 && out.remaining() > 0 {
+                    self.src.registration().read_closed();
+                }
+                n
+            }
+        };
+        // SAFETY: the first `n` bytes of the chunk were filled.
+        unsafe { buf.advance_mut(n) };
+        Ok(n)
+    }
+
     /// Writes what fits without waiting (`WouldBlock` if nothing does): on io_uring into the
     /// background send, after the bytes accepted before.
     pub(crate) fn try_write(&self, buf: &[u8]) -> io::Result<usize> {

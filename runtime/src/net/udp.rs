@@ -1,7 +1,7 @@
 //! [`UdpSocket`]: UDP datagrams.
 
 use super::addr::{each_addr, ToSocketAddrs};
-use super::io_source::IoSource;
+use super::io_source::{recv_into_spare, IoSource};
 use crate::io::driver::{Direction, OpKind};
 use crate::io::ReadBuf;
 use socket2::{Domain, Protocol, SockAddr, SockRef, Socket, Type};
@@ -194,6 +194,56 @@ impl UdpSocket {
             .src
             .try_io(Direction::Read, || self.sock().recv_from(as_uninit(buf)))?;
         Ok((n, ip(a)?))
+    }
+
+    /// Receives a datagram from the connected peer into the spare capacity of `buf` (a
+    /// `bytes::BufMut`) and advances it; the rest of a datagram longer than that is discarded.
+    pub async fn recv_buf<B: bytes::BufMut + ?Sized>(&self, buf: &mut B) -> io::Result<usize> {
+        let r = self.src.registration();
+        std::future::poll_fn(|cx| {
+            r.poll_counted(cx, Direction::Read, OpKind::Read, || {
+                recv_into_spare(buf, |dst| Ok((self.sock().recv(dst)?, ()))).map(|(n, ())| n)
+            })
+        })
+        .await
+    }
+
+    /// Like [`UdpSocket::recv_buf`] without waiting; `WouldBlock` if nothing is there.
+    pub fn try_recv_buf<B: bytes::BufMut + ?Sized>(&self, buf: &mut B) -> io::Result<usize> {
+        self.src.try_io(Direction::Read, || {
+            recv_into_spare(buf, |dst| Ok((self.sock().recv(dst)?, ()))).map(|(n, ())| n)
+        })
+    }
+
+    /// Receives a datagram into the spare capacity of `buf` and advances it; returns the count
+    /// and the sender's address.
+    pub async fn recv_buf_from<B: bytes::BufMut + ?Sized>(
+        &self,
+        buf: &mut B,
+    ) -> io::Result<(usize, SocketAddr)> {
+        let r = self.src.registration();
+        let (n, from) = std::future::poll_fn(|cx| {
+            let mut from = None;
+            let n = ready!(r.poll_counted(cx, Direction::Read, OpKind::Read, || {
+                let (n, a) = recv_into_spare(buf, |dst| self.sock().recv_from(dst))?;
+                from = Some(a);
+                Ok(n)
+            }))?;
+            Poll::Ready(Ok::<_, io::Error>((n, from.expect("set on success"))))
+        })
+        .await?;
+        Ok((n, ip(from)?))
+    }
+
+    /// Like [`UdpSocket::recv_buf_from`] without waiting; `WouldBlock` if nothing is there.
+    pub fn try_recv_buf_from<B: bytes::BufMut + ?Sized>(
+        &self,
+        buf: &mut B,
+    ) -> io::Result<(usize, SocketAddr)> {
+        let (n, from) = self.src.try_io(Direction::Read, || {
+            recv_into_spare(buf, |dst| self.sock().recv_from(dst))
+        })?;
+        Ok((n, ip(from)?))
     }
 
     /// Receives a datagram without removing it from the queue.

@@ -2,7 +2,7 @@
 
 use super::SocketAddr;
 use crate::io::driver::{Direction, OpKind};
-use crate::net::io_source::IoSource;
+use crate::net::io_source::{recv_into_spare, IoSource};
 use crate::net::udp::as_uninit;
 use socket2::{Domain, SockAddr, SockRef, Socket, Type};
 use std::fmt;
@@ -133,6 +133,55 @@ impl UnixDatagram {
         let (n, from) = self
             .src
             .try_io(Direction::Read, || self.sock().recv_from(buf))?;
+        Ok((n, SocketAddr(from)))
+    }
+
+    /// Receives a datagram from the connected peer into the spare capacity of `buf` (a
+    /// `bytes::BufMut`) and advances it; the rest of a longer datagram is discarded.
+    pub async fn recv_buf<B: bytes::BufMut + ?Sized>(&self, buf: &mut B) -> io::Result<usize> {
+        let r = self.src.registration();
+        std::future::poll_fn(|cx| {
+            r.poll_counted(cx, Direction::Read, OpKind::Read, || {
+                recv_into_spare(buf, |dst| Ok((self.sock().recv(dst)?, ()))).map(|(n, ())| n)
+            })
+        })
+        .await
+    }
+
+    /// Like [`UnixDatagram::recv_buf`] without waiting; `WouldBlock` if nothing is there.
+    pub fn try_recv_buf<B: bytes::BufMut + ?Sized>(&self, buf: &mut B) -> io::Result<usize> {
+        self.src.try_io(Direction::Read, || {
+            recv_into_spare(buf, |dst| Ok((self.sock().recv(dst)?, ()))).map(|(n, ())| n)
+        })
+    }
+
+    /// Receives a datagram into the spare capacity of `buf` and advances it; returns the count
+    /// and the sender's address.
+    pub async fn recv_buf_from<B: bytes::BufMut + ?Sized>(
+        &self,
+        buf: &mut B,
+    ) -> io::Result<(usize, SocketAddr)> {
+        let r = self.src.registration();
+        std::future::poll_fn(|cx| {
+            let mut from = None;
+            let n = std::task::ready!(r.poll_counted(cx, Direction::Read, OpKind::Read, || {
+                let (n, a) = recv_into_spare(buf, |dst| self.sock().recv_from(dst))?;
+                from = Some(a);
+                Ok(n)
+            }))?;
+            std::task::Poll::Ready(Ok((n, SocketAddr(from.expect("set on success")))))
+        })
+        .await
+    }
+
+    /// Like [`UnixDatagram::recv_buf_from`] without waiting; `WouldBlock` if nothing is there.
+    pub fn try_recv_buf_from<B: bytes::BufMut + ?Sized>(
+        &self,
+        buf: &mut B,
+    ) -> io::Result<(usize, SocketAddr)> {
+        let (n, from) = self.src.try_io(Direction::Read, || {
+            recv_into_spare(buf, |dst| self.sock().recv_from(dst))
+        })?;
         Ok((n, SocketAddr(from)))
     }
 

@@ -179,10 +179,30 @@ impl NativeStream {
         &self,
         bufs: &mut [IoSliceMut<'_>],
     ) -> Option<io::Result<usize>> {
-        let mut r = self.read.lock().unwrap();
         let want: usize = bufs.iter().map(|b| b.len()).sum();
+        self.try_read_with(want, |me, r| me.copy_out_vectored(r, bufs))
+    }
+
+    /// Like [`NativeStream::try_read_vectored`] into the unfilled part of `out` (which may be
+    /// uninitialized), advancing it.
+    pub(crate) fn try_read_into(&self, out: &mut ReadBuf<'_>) -> Option<io::Result<usize>> {
+        self.try_read_with(out.remaining(), |me, r| {
+            let before = out.filled().len();
+            while out.remaining() > 0 && me.copy_out(r, out) {}
+            out.filled().len() - before
+        })
+    }
+
+    /// The loop of the non-waiting reads: `copy` moves buffered bytes out (returning how
+    /// many); `want` is how many the caller has room for.
+    fn try_read_with(
+        &self,
+        want: usize,
+        mut copy: impl FnMut(&Self, &mut ReadSide) -> usize,
+    ) -> Option<io::Result<usize>> {
+        let mut r = self.read.lock().unwrap();
         loop {
-            let n = self.copy_out_vectored(&mut r, bufs);
+            let n = copy(self, &mut r);
             if n > 0 {
                 return Some(Ok(n));
             }
