@@ -659,6 +659,55 @@ fn try_read_buf_appends_in_order(rt: Runtime) {
     });
 }
 
+/// A read that got fewer bytes than it had room for drained the socket: `readable()` then
+/// waits for new bytes (no system call that would block is needed to find that out).
+fn a_short_read_leaves_the_stream_not_readable(rt: Runtime) {
+    rt.block_on(async {
+        let (mut c, mut s) = tcp_pair().await;
+        c.write_all(b"abc").await.unwrap();
+        c.flush().await.unwrap();
+        let mut buf = [0u8; 16];
+        let mut got = 0;
+        while got < 3 {
+            got += s.read(&mut buf[got..]).await.unwrap();
+        }
+        assert_eq!(&buf[..3], b"abc");
+        {
+            let mut readable = std::pin::pin!(s.readable());
+            assert!(futures::poll!(readable.as_mut()).is_pending());
+        }
+        c.write_all(b"d").await.unwrap();
+        c.flush().await.unwrap();
+        s.readable().await.unwrap();
+        assert_eq!(s.read(&mut buf).await.unwrap(), 1);
+        assert_eq!(buf[0], b'd');
+    });
+}
+
+/// A short read that also saw the peer's end of stream leaves the stream readable: the next
+/// read returns 0 at once (no event would come to say so again).
+fn a_short_read_at_the_end_still_finds_the_end(rt: Runtime) {
+    rt.block_on(async {
+        let (mut c, mut s) = tcp_pair().await;
+        c.write_all(b"abc").await.unwrap();
+        c.shutdown().await.unwrap();
+        let mut all = Vec::new();
+        let mut buf = [0u8; 16];
+        let ten_s = std::time::Duration::from_secs(10);
+        loop {
+            let n = zokio::time::timeout(ten_s, s.read(&mut buf))
+                .await
+                .expect("the end of the stream was never read")
+                .unwrap();
+            if n == 0 {
+                break;
+            }
+            all.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(all, b"abc");
+    });
+}
+
 rt_io_test!(
     tcp_echo_10mb_random_chunks,
     unix_echo_10mb_random_chunks,
@@ -677,4 +726,6 @@ rt_io_test!(
     try_io_runs_raw_calls_and_forgets_readiness,
     vectored_try_read_and_try_write,
     try_read_buf_appends_in_order,
+    a_short_read_leaves_the_stream_not_readable,
+    a_short_read_at_the_end_still_finds_the_end,
 );

@@ -117,16 +117,20 @@ impl IoSource {
         self.reg.try_io(dir, f)
     }
 
-    /// Reads what is available into `buf` (readiness path).
+    /// Reads what is available into `buf` (readiness path, for streams).
     pub(crate) fn poll_read(
         &self,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let fd = self.fd();
-        let n = ready!(self
-            .reg
-            .poll_counted(cx, Direction::Read, OpKind::Read, || read_fd(fd, buf)))?;
+        let want = buf.remaining();
+        let n =
+            ready!(self
+                .reg
+                .poll_counted_stream(cx, Direction::Read, OpKind::Read, want, || read_fd(
+                    fd, buf
+                )))?;
         if n == 0 && buf.remaining() > 0 {
             self.reg.read_closed();
         }
@@ -136,22 +140,28 @@ impl IoSource {
         Poll::Ready(Ok(()))
     }
 
-    /// Writes from `buf` (readiness path).
+    /// Writes from `buf` (readiness path, for streams).
     pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let fd = self.fd();
         self.reg
-            .poll_counted(cx, Direction::Write, OpKind::Write, || write_fd(fd, buf))
+            .poll_counted_stream(cx, Direction::Write, OpKind::Write, buf.len(), || {
+                write_fd(fd, buf)
+            })
     }
 
-    /// Writes from several buffers (readiness path).
+    /// Writes from several buffers (readiness path, for streams).
     pub(crate) fn poll_write_vectored(
         &self,
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let fd = self.fd();
+        // What one call can take: `writev_fd` passes the first `WRITEV_MAX` buffers.
+        let want = bufs.iter().take(WRITEV_MAX).map(|b| b.len()).sum();
         self.reg
-            .poll_counted(cx, Direction::Write, OpKind::Writev, || writev_fd(fd, bufs))
+            .poll_counted_stream(cx, Direction::Write, OpKind::Writev, want, || {
+                writev_fd(fd, bufs)
+            })
     }
 }
 
@@ -178,12 +188,15 @@ pub(crate) fn write_fd(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
     }
 }
 
+/// The most buffers one `writev_fd` passes (the kernel's `UIO_MAXIOV`).
+const WRITEV_MAX: usize = 1024;
+
 /// `sendmsg(2)` of several buffers with `MSG_NOSIGNAL`.
 pub(crate) fn writev_fd(fd: RawFd, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
     // SAFETY: an all-zero msghdr is a valid empty message.
     let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
     msg.msg_iov = bufs.as_ptr() as *mut libc::iovec;
-    msg.msg_iovlen = bufs.len().min(1024) as _;
+    msg.msg_iovlen = bufs.len().min(WRITEV_MAX) as _;
     // SAFETY: `IoSlice` is ABI-compatible with `iovec`; the slices outlive the call.
     cvt(unsafe { libc::sendmsg(fd, &msg, libc::MSG_NOSIGNAL) })
 }

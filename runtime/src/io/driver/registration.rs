@@ -104,6 +104,9 @@ impl Seen {
     }
 }
 
+/// Readiness bits that no call makes go away: a closed side, a pending error.
+const SETTLED: usize = super::poll::READ_CLOSED | super::poll::WRITE_CLOSED | super::poll::ERROR;
+
 const NO_RUNTIME: &str = "there is no zokio runtime here: I/O objects must be created inside one \
                           (from a task, `Runtime::block_on` or `Handle::enter`)";
 
@@ -261,6 +264,38 @@ impl Registration {
                 res => return Poll::Ready(res),
             }
         }
+    }
+
+    /// Like [`Registration::poll_counted`] for a read or write of `want` bytes on a stream: a
+    /// call that moved some bytes but fewer than `want` found the socket drained (or its send
+    /// buffer full), so the readiness it used is forgotten at once: the next call waits for the
+    /// next event instead of first making a system call that would block. (A datagram socket
+    /// must not use this: a short datagram says nothing of the ones behind it.)
+    pub(crate) fn poll_counted_stream(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        kind: OpKind,
+        want: usize,
+        mut f: impl FnMut() -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        let res = loop {
+            let ready = ready!(self.poll_ready(cx, dir));
+            match f() {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear(dir, ready),
+                // A side seen closed (or in error) stays ready: its next call returns at once
+                // (end of stream, the error), and no new event would come to say so.
+                Ok(n) if n > 0 && n < want && ready.bits() & SETTLED == 0 => {
+                    self.clear(dir, ready);
+                    break Ok(n);
+                }
+                res => break res,
+            }
+        };
+        self.handle
+            .stats()
+            .sync_op(kind, res.as_ref().map(|n| *n).map_err(|_| ()));
+        Poll::Ready(res)
     }
 
     /// Like [`Registration::poll_io`], counting the call as an operation of `kind` that moved
