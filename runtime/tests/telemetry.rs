@@ -757,3 +757,72 @@ fn idle_and_scheduled_time_are_told_apart() {
     hold_tx.send(()).unwrap();
     drop(rt);
 }
+
+/// A task-cell pool that grows (1,500 tasks alive at once, spawned from one task, so from one
+/// worker's pool) is announced by `PoolGrowth` events: one per power of two its growth passed,
+/// increasing, the last one between 1,024 and the pool's published count.
+#[test]
+fn a_growing_pool_is_announced_per_power_of_two() {
+    use zokio_telemetry::EventData;
+    if !zokio::runtime::metrics::ENABLED {
+        return;
+    }
+    const TASKS: usize = 1_500;
+    let rt = runtime_with_table("pool-growth", 4096);
+    rt.block_on(async {
+        zokio::spawn(async {
+            let (release, gate) = zokio::sync::watch::channel(false);
+            let hs: Vec<_> = (0..TASKS)
+                .map(|_| {
+                    let mut gate = gate.clone();
+                    zokio::spawn(async move {
+                        let _ = gate.wait_for(|open| *open).await;
+                    })
+                })
+                .collect();
+            release.send(true).unwrap();
+            for h in hs {
+                h.await.unwrap();
+            }
+        })
+        .await
+        .unwrap()
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let (growth, published) = loop {
+        let growth: Vec<(u32, u64)> = events_of("pool-growth")
+            .iter()
+            .filter_map(|e| match e.data {
+                EventData::PoolGrowth { pool, capacity } => Some((pool, capacity)),
+                _ => None,
+            })
+            .collect();
+        let s = snapshot_of("pool-growth");
+        if growth.iter().any(|&(_, c)| c >= 1024) {
+            break (growth, s.pools);
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no growth past 1,024 announced: {growth:?}, pools {:?}",
+            s.pools
+        );
+    };
+    let big = growth.iter().filter(|&&(_, c)| c >= 1024).count();
+    assert_eq!(big, 1, "one announcement per power of two: {growth:?}");
+    let (pool, last) = *growth.iter().max_by_key(|&&(_, c)| c).unwrap();
+    let ours: Vec<u64> = growth
+        .iter()
+        .filter(|&&(p, _)| p == pool)
+        .map(|&(_, c)| c)
+        .collect();
+    assert!(
+        ours.windows(2).all(|w| w[1].ilog2() > w[0].ilog2()),
+        "{ours:?}"
+    );
+    let misses = published
+        .iter()
+        .find(|p| p.index == pool as usize)
+        .map(|p| p.counters.misses)
+        .unwrap();
+    assert!((1024..=misses).contains(&last), "{last} of {misses}");
+}

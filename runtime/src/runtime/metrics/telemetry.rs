@@ -106,6 +106,9 @@ pub(crate) struct Telemetry {
     publisher: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>,
     /// The runtime id published in the segment's header (0 for a detached segment).
     runtime_id: u64,
+    /// Per pool slot: the growth (cells taken from the allocator) last announced with a
+    /// `PoolGrowth` event.
+    pool_marks: Box<[AtomicU64]>,
 }
 
 /// What one worker writes for itself, read by no other thread of the runtime.
@@ -215,6 +218,9 @@ impl Telemetry {
                 NEXT.fetch_add(1, Relaxed)
             },
             runtime_id,
+            pool_marks: (0..seg.layout().config.pool_slots)
+                .map(|_| AtomicU64::new(0))
+                .collect(),
             seg,
             publisher: std::sync::OnceLock::new(),
         }
@@ -318,6 +324,32 @@ impl Telemetry {
         b.in_use.store(p.in_use);
         b.bytes_held.store(p.bytes_held);
         b.remote_frees.store(p.remote_frees);
+        self.pool_grew(slot, p.misses);
+    }
+
+    /// Pushes a `PoolGrowth` event (on this thread's worker's ring, if it is one) when pool
+    /// `slot`'s growth, the cells it took from the global allocator, has passed a power of two
+    /// since the last one announced: a pool that grows shows up in the event log without an
+    /// event per cell. Announced once whoever publishes first (a compare-and-swap).
+    fn pool_grew(&self, slot: usize, grown: u64) {
+        let mark = &self.pool_marks[slot];
+        let announced = mark.load(Relaxed);
+        if grown == 0 || (announced != 0 && grown.ilog2() <= announced.ilog2()) {
+            return;
+        }
+        let Some(w) = self.this_worker() else {
+            return;
+        };
+        if mark
+            .compare_exchange(announced, grown, Relaxed, Relaxed)
+            .is_ok()
+        {
+            let data = EventData::PoolGrowth {
+                pool: slot as u32,
+                capacity: grown,
+            };
+            self.push(w, 0, data);
+        }
     }
 
     /// A task was spawned: claims its task-table slot and publishes who it is. Returns the slot
