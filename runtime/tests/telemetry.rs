@@ -381,8 +381,20 @@ fn a_timed_poll_is_measured_once_for_the_task_and_the_worker() {
     rt.block_on(h).unwrap();
 }
 
-/// All events of every ring of `service`'s segment so far.
+/// All events of every ring of `service`'s segment so far (failing if a ring overflowed).
 fn events_of(service: &str) -> Vec<zokio_telemetry::Event> {
+    ring_batches(service)
+        .into_iter()
+        .enumerate()
+        .flat_map(|(w, batch)| {
+            assert_eq!((batch.lost, batch.invalid), (0, 0), "ring {w} overflowed");
+            batch.events
+        })
+        .collect()
+}
+
+/// What each ring of `service`'s segment holds, read from its oldest event.
+fn ring_batches(service: &str) -> Vec<zokio_telemetry::EventBatch> {
     let listing = list_in(dir()).unwrap();
     let info = listing
         .segments
@@ -391,12 +403,10 @@ fn events_of(service: &str) -> Vec<zokio_telemetry::Event> {
         .unwrap();
     let reader = Reader::open(&info.path).unwrap();
     (0..info.workers)
-        .flat_map(|w| {
-            let batch = reader
+        .map(|w| {
+            reader
                 .events(w, &mut zokio_telemetry::EventCursor::new())
-                .unwrap();
-            assert_eq!((batch.lost, batch.invalid), (0, 0), "ring {w} overflowed");
-            batch.events
+                .unwrap()
         })
         .collect()
 }
@@ -758,16 +768,19 @@ fn idle_and_scheduled_time_are_told_apart() {
     drop(rt);
 }
 
-/// A task-cell pool that grows (1,500 tasks alive at once, spawned from one task, so from one
-/// worker's pool) is announced by `PoolGrowth` events: one per power of two its growth passed,
-/// increasing, the last one between 1,024 and the pool's published count.
+/// A task-cell pool that grows is announced by `PoolGrowth` events, one per power of two its
+/// growth (cells taken from the allocator) passed: 600 tasks alive at once, spawned from one
+/// task, with cells of a size class no other test of this binary uses (a worker's pool may hold
+/// cells of other classes, and their counts, from earlier runtimes: pools outlive them), so that
+/// pool grows by at least 600. Its last announcement is in the power of two of the count it
+/// published, and each pool's announcements go up a power of two each time.
 #[test]
 fn a_growing_pool_is_announced_per_power_of_two() {
     use zokio_telemetry::EventData;
     if !zokio::runtime::metrics::ENABLED {
         return;
     }
-    const TASKS: usize = 1_500;
+    const TASKS: usize = 600;
     let rt = runtime_with_table("pool-growth", 4096);
     rt.block_on(async {
         zokio::spawn(async {
@@ -776,7 +789,10 @@ fn a_growing_pool_is_announced_per_power_of_two() {
                 .map(|_| {
                     let mut gate = gate.clone();
                     zokio::spawn(async move {
+                        // Kept across the await: a cell of about 2.7 kB (the 4,096-byte class).
+                        let big = [7u8; 2500];
                         let _ = gate.wait_for(|open| *open).await;
+                        std::hint::black_box(&big);
                     })
                 })
                 .collect();
@@ -789,40 +805,49 @@ fn a_growing_pool_is_announced_per_power_of_two() {
         .unwrap()
     });
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let (growth, published) = loop {
-        let growth: Vec<(u32, u64)> = events_of("pool-growth")
+    loop {
+        // The rings may have lapped (parks and steals of other tests' load): what is left is
+        // what counts, and the last announcement is among the newest events.
+        let growth: Vec<(u32, u64)> = events_allowing_loss("pool-growth")
             .iter()
             .filter_map(|e| match e.data {
                 EventData::PoolGrowth { pool, capacity } => Some((pool, capacity)),
                 _ => None,
             })
             .collect();
-        let s = snapshot_of("pool-growth");
-        if growth.iter().any(|&(_, c)| c >= 1024) {
-            break (growth, s.pools);
+        let pools = snapshot_of("pool-growth").pools;
+        let grown = pools.iter().find(|p| p.counters.misses >= TASKS as u64);
+        let announced = |pool: usize| -> Vec<u64> {
+            growth
+                .iter()
+                .filter(|&&(p, _)| p as usize == pool)
+                .map(|&(_, c)| c)
+                .collect()
+        };
+        if let Some(p) = grown {
+            let misses = p.counters.misses;
+            let ours = announced(p.index);
+            if ours.last().is_some_and(|&a| a.ilog2() == misses.ilog2()) {
+                assert!(ours.iter().all(|&a| a <= misses), "{ours:?} of {misses}");
+                for pool in &pools {
+                    let a = announced(pool.index);
+                    assert!(a.windows(2).all(|w| w[1].ilog2() > w[0].ilog2()), "{a:?}");
+                }
+                break;
+            }
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "no growth past 1,024 announced: {growth:?}, pools {:?}",
-            s.pools
+            "no announcement in the power of two of a pool that grew by {TASKS}: {growth:?}, pools {pools:?}"
         );
-    };
-    let big = growth.iter().filter(|&&(_, c)| c >= 1024).count();
-    assert_eq!(big, 1, "one announcement per power of two: {growth:?}");
-    let (pool, last) = *growth.iter().max_by_key(|&&(_, c)| c).unwrap();
-    let ours: Vec<u64> = growth
-        .iter()
-        .filter(|&&(p, _)| p == pool)
-        .map(|&(_, c)| c)
-        .collect();
-    assert!(
-        ours.windows(2).all(|w| w[1].ilog2() > w[0].ilog2()),
-        "{ours:?}"
-    );
-    let misses = published
-        .iter()
-        .find(|p| p.index == pool as usize)
-        .map(|p| p.counters.misses)
-        .unwrap();
-    assert!((1024..=misses).contains(&last), "{last} of {misses}");
+    }
+}
+
+/// Every event still in the rings of the segment of `service`, without failing on what the
+/// rings overwrote.
+fn events_allowing_loss(service: &str) -> Vec<zokio_telemetry::Event> {
+    ring_batches(service)
+        .into_iter()
+        .flat_map(|b| b.events)
+        .collect()
 }
