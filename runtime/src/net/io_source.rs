@@ -74,13 +74,11 @@ impl IoSource {
         interest: Interest,
         mut f: impl FnMut() -> io::Result<R>,
     ) -> io::Result<R> {
-        loop {
-            std::future::poll_fn(|cx| self.poll_ready_interest(cx, interest)).await?;
-            match self.try_io_interest(interest, &mut f) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                res => return res,
-            }
-        }
+        retry_until_done(
+            |cx| self.poll_ready_interest(cx, interest),
+            || self.try_io_interest(interest, &mut f),
+        )
+        .await
     }
 
     /// Awaits readiness for `dir` and runs `f` until it does not block.
@@ -199,6 +197,21 @@ pub(crate) fn writev_fd(fd: RawFd, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
     msg.msg_iovlen = bufs.len().min(WRITEV_MAX) as _;
     // SAFETY: `IoSlice` is ABI-compatible with `iovec`; the slices outlive the call.
     cvt(unsafe { libc::sendmsg(fd, &msg, libc::MSG_NOSIGNAL) })
+}
+
+/// The loop of every `async_io`: waits with `ready`, then makes the attempt, until an attempt
+/// does not return `WouldBlock`.
+pub(crate) async fn retry_until_done<R>(
+    mut ready: impl FnMut(&mut Context<'_>) -> Poll<io::Result<Ready>>,
+    mut attempt: impl FnMut() -> io::Result<R>,
+) -> io::Result<R> {
+    loop {
+        std::future::poll_fn(&mut ready).await?;
+        match attempt() {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            res => return res,
+        }
+    }
 }
 
 /// Runs the receive `f` into the spare capacity of `buf` and advances `buf` by the count it

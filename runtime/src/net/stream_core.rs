@@ -266,13 +266,11 @@ impl StreamCore {
         interest: Interest,
         mut f: impl FnMut() -> io::Result<R>,
     ) -> io::Result<R> {
-        loop {
-            std::future::poll_fn(|cx| self.poll_ready_interest(cx, interest)).await?;
-            match self.try_io(interest, &mut f) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                res => return res,
-            }
-        }
+        super::io_source::retry_until_done(
+            |cx| self.poll_ready_interest(cx, interest),
+            || self.try_io(interest, &mut f),
+        )
+        .await
     }
 
     /// Copies what is available into `buf` without consuming it; waits if nothing is.
