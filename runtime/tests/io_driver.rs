@@ -283,3 +283,55 @@ fn io_inside_block_in_place_completes() {
         rt.block_on(server).unwrap();
     }
 }
+
+/// A busy worker finds I/O between its maintenances. With maintenance out of reach
+/// (`event_interval` 1,000,000) on a runtime of one worker, a task yielding 20,000 times sends
+/// a datagram (a blocking send from inside the task: the kernel has it at once) to a receiver
+/// task waiting on the same worker. The receiver must run within 256 of the spinner's polls
+/// (the worker checks I/O every 8 to 128 ticks), not once the spinner is done and the worker
+/// parks.
+#[test]
+fn a_busy_worker_finds_io_between_maintenances() {
+    use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+    use std::sync::Arc;
+    const SPINS: u64 = 20_000;
+    const SEND_AT: u64 = 1_000;
+    for backend in [IoBackendPreference::IoUring, IoBackendPreference::Poll] {
+        let rt = Builder::new_multi_thread()
+            .worker_threads(1)
+            .event_interval(1_000_000)
+            .io_backend(backend)
+            .build()
+            .unwrap();
+        let (got, woke_at) = rt.block_on(async {
+            let rx = zokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            let to = rx.local_addr().unwrap();
+            let spins = Arc::new(AtomicU64::new(0));
+            let seen = spins.clone();
+            let receiver = zokio::spawn(async move {
+                let mut buf = [0u8; 16];
+                let n = rx.recv(&mut buf).await.unwrap();
+                (buf[..n].to_vec(), seen.load(SeqCst))
+            });
+            let spinner = zokio::spawn(async move {
+                let tx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+                for i in 0..SPINS {
+                    spins.store(i, SeqCst);
+                    if i == SEND_AT {
+                        assert_eq!(tx.send_to(b"ping", to).unwrap(), 4);
+                    }
+                    zokio::task::yield_now().await;
+                }
+            });
+            let got = receiver.await.unwrap();
+            spinner.await.unwrap();
+            got
+        });
+        assert_eq!(got, b"ping", "{backend:?}");
+        let late = woke_at - SEND_AT;
+        assert!(
+            late <= 256,
+            "{backend:?}: the receiver ran {late} spins after the datagram arrived"
+        );
+    }
+}

@@ -146,6 +146,11 @@ impl Driver {
         }
     }
 
+    /// The I/O driver (a busy worker's I/O check between maintenances).
+    pub(crate) fn io_driver(&self) -> &IoDriver {
+        &self.io
+    }
+
     /// Fires due timers if no thread is sleeping for them (busy workers call this between tasks).
     pub(crate) fn maintain(&self) {
         self.io.maintain();

@@ -153,6 +153,34 @@ impl IoDriver {
         }
     }
 
+    /// Whether the backend has anything a busy worker's I/O check could find (io_uring: this
+    /// worker's ring has submissions queued or operations in flight; poll: a source is
+    /// registered). A few loads, no lock.
+    pub(crate) fn has_io(&self) -> bool {
+        match &self.handle {
+            #[cfg(target_os = "linux")]
+            IoHandle::Uring(u) => u.current().has_io(),
+            IoHandle::Poll(r) => r.has_io(),
+        }
+    }
+
+    /// A busy worker's frequent I/O check, between its maintenances: what is already complete
+    /// or ready, without waiting (io_uring: this worker's ring, its submissions flushed).
+    /// Returns how many things it found or did.
+    pub(crate) fn poll_now(&self) -> usize {
+        match &self.handle {
+            #[cfg(target_os = "linux")]
+            IoHandle::Uring(u) => u.current().poll_now(),
+            IoHandle::Poll(r) => r.poll_now(),
+        }
+    }
+
+    /// Whether a check that finds nothing still costs a system call (poll: `epoll_wait`;
+    /// io_uring reads its rings in memory and enters the kernel only for work).
+    pub(crate) fn empty_check_is_a_system_call(&self) -> bool {
+        matches!(self.handle, IoHandle::Poll(_))
+    }
+
     /// Flushes submissions before a worker sleeps somewhere other than in the driver.
     pub(crate) fn flush(&self) {
         #[cfg(target_os = "linux")]

@@ -4,7 +4,8 @@ use super::scheduled::{ScheduledIo, ERROR, READABLE, READ_CLOSED, WRITABLE, WRIT
 use crate::runtime::metrics::IoStats;
 use mio::{event::Source, Events, Interest, Poll, Registry, Token, Waker};
 use std::io;
-use std::sync::atomic::Ordering::SeqCst;
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -33,6 +34,9 @@ pub(crate) struct Reactor {
     registry: Registry,
     waker: Waker,
     sources: Mutex<Slab>,
+    /// Sources registered now (a hint read without the lock: with none, a busy worker's
+    /// frequent I/O check skips the system call; see [`Reactor::poll_now`]).
+    registered: AtomicUsize,
     /// The driver owner is (about to be) asleep in `park`.
     parked: std::sync::atomic::AtomicBool,
     stats: Arc<IoStats>,
@@ -48,6 +52,7 @@ impl Reactor {
             registry,
             waker,
             sources: Mutex::new(Slab::default()),
+            registered: AtomicUsize::new(0),
             parked: std::sync::atomic::AtomicBool::new(false),
             stats,
         })
@@ -90,6 +95,7 @@ impl Reactor {
         let entry = &mut s.entries[slot];
         entry.0 = entry.0.wrapping_add(1);
         entry.1 = Some(io);
+        self.registered.fetch_add(1, Relaxed);
         (entry.0 as usize) << 32 | slot
     }
 
@@ -99,6 +105,7 @@ impl Reactor {
         if s.get(token).is_some() {
             s.entries[slot].1 = None;
             s.free.push(slot);
+            self.registered.fetch_sub(1, Relaxed);
         }
     }
 
@@ -111,8 +118,25 @@ impl Reactor {
     /// returns at once: its events are in good hands. A zero-timeout poll (a busy worker's
     /// maintenance) that takes the wake-up meant for the owner about to sleep passes it on.
     pub(crate) fn park(&self, timeout: Option<Duration>) {
+        self.poll_events(timeout);
+    }
+
+    /// Whether any source is registered (one load): without, a busy worker's frequent I/O
+    /// check is skipped.
+    pub(crate) fn has_io(&self) -> bool {
+        self.registered.load(Relaxed) > 0
+    }
+
+    /// A busy worker's frequent I/O check (between its maintenances): the events already there,
+    /// without waiting (one system call). Returns how many were dispatched.
+    pub(crate) fn poll_now(&self) -> usize {
+        self.poll_events(Some(Duration::ZERO))
+    }
+
+    /// [`Reactor::park`]; returns how many source events were dispatched.
+    fn poll_events(&self, timeout: Option<Duration>) -> usize {
         let Ok(mut guard) = self.poll.try_lock() else {
-            return;
+            return 0;
         };
         let (poll, events) = &mut *guard;
         let res = poll.poll(events, timeout);
@@ -124,7 +148,7 @@ impl Reactor {
             if e.kind() != io::ErrorKind::Interrupted {
                 eprintln!("zokio: epoll_wait failed: {e}");
             }
-            return;
+            return 0;
         }
         let took_wake = events.iter().any(|e| e.token() == WAKE_TOKEN);
         if took_wake && !sleeper && self.parked.load(SeqCst) {
@@ -140,7 +164,9 @@ impl Reactor {
             })
             .collect();
         drop(sources);
+        let n = ready.len();
         ready.into_iter().for_each(|(io, bits)| io.set_ready(bits));
+        n
     }
 
     /// Wakes a thread blocked in [`Reactor::park`].

@@ -70,7 +70,7 @@ pub(crate) struct Uring {
     sq: CachePadded<Mutex<()>>,
     unsubmitted: CachePadded<AtomicUsize>,
     cq: CachePadded<Mutex<()>>,
-    ops: CachePadded<Mutex<OpTable>>,
+    ops: CachePadded<Ops>,
     wake_fd: OwnedFd,
     wake_armed: AtomicBool,
     /// A thread is (about to be) asleep in `park`.
@@ -81,6 +81,31 @@ pub(crate) struct Uring {
     buf_ring: Option<BufRing>,
     stray: std::sync::atomic::AtomicU64,
     stats: Arc<IoStats>,
+}
+
+/// The ring's operations in flight and, on the same cache line (both are written per
+/// operation), how many there are, readable without the lock (a hint for the busy worker's
+/// frequent I/O check, see [`Uring::poll_now`]).
+#[derive(Default)]
+struct Ops {
+    table: Mutex<OpTable>,
+    live: AtomicUsize,
+}
+
+impl Ops {
+    fn insert(&self, cell: Arc<dyn Completion>) -> u64 {
+        let mut table = self.table.lock().unwrap();
+        let key = table.insert(cell);
+        self.live.store(table.live(), Relaxed);
+        key
+    }
+
+    fn take(&self, key: u64) -> Option<Arc<dyn Completion>> {
+        let mut table = self.table.lock().unwrap();
+        let cell = table.take(key);
+        self.live.store(table.live(), Relaxed);
+        cell
+    }
 }
 
 impl Uring {
@@ -107,7 +132,7 @@ impl Uring {
             sq: CachePadded::new(Mutex::new(())),
             unsubmitted: CachePadded::new(AtomicUsize::new(0)),
             cq: CachePadded::new(Mutex::new(())),
-            ops: CachePadded::new(Mutex::new(OpTable::default())),
+            ops: CachePadded::new(Ops::default()),
             wake_fd,
             wake_armed: AtomicBool::new(false),
             parked: AtomicBool::new(false),
@@ -169,9 +194,9 @@ impl Uring {
         if self.closed.load(Acquire) {
             return Err(io::Error::other("the runtime's I/O driver has shut down"));
         }
-        let key = self.ops.lock().unwrap().insert(cell);
+        let key = self.ops.insert(cell);
         if let Err(e) = self.push_raw(&entry.clone().user_data(key)) {
-            self.ops.lock().unwrap().take(key);
+            self.ops.take(key);
             return Err(e);
         }
         self.stats.submitted(kind);
@@ -242,11 +267,28 @@ impl Uring {
     }
 
     /// Flushes pending submissions (a worker's maintenance, or before it sleeps elsewhere), and
-    /// enters the kernel for completion work it flags as waiting (see `build_ring`).
-    pub(crate) fn submit(&self) {
+    /// enters the kernel for completion work it flags as waiting (see `build_ring`). Returns
+    /// whether it entered the kernel.
+    pub(crate) fn submit(&self) -> bool {
         if self.unsubmitted.swap(0, AcqRel) > 0 || self.task_work_waits() {
             let _ = self.ring.submitter().submit();
+            return true;
         }
+        false
+    }
+
+    /// Whether anything is queued or in flight (two loads, no lock): without, a busy worker's
+    /// frequent I/O check (see the multi-thread worker) is skipped.
+    pub(crate) fn has_io(&self) -> bool {
+        self.unsubmitted.load(Relaxed) > 0 || self.ops.live.load(Relaxed) > 0
+    }
+
+    /// A busy worker's frequent I/O check: flushes what is queued, runs the completion work
+    /// the kernel flags, reaps. Returns how many things it did (kernel entered, completions
+    /// dispatched); with nothing to do it makes no system call.
+    pub(crate) fn poll_now(&self) -> usize {
+        let entered = self.submit();
+        usize::from(entered) + self.reap()
     }
 
     /// Whether the kernel flags completion work that runs at our next system call.
@@ -342,10 +384,10 @@ impl Uring {
                     // More to come: the cell stays in the table, and is completed through the
                     // table's reference under its lock (no reference-count traffic per
                     // completion of a multishot receive).
-                    let ops = self.ops.lock().unwrap();
+                    let ops = self.ops.table.lock().unwrap();
                     ops.peek(key).map(|cell| cell.complete(cqe, self))
                 } else {
-                    let cell = self.ops.lock().unwrap().take(key);
+                    let cell = self.ops.take(key);
                     cell.map(|cell| cell.complete(cqe, self))
                 };
                 match waker {
@@ -421,7 +463,7 @@ impl Uring {
 
     /// Operations submitted whose final completion has not been reaped.
     pub(crate) fn in_flight(&self) -> usize {
-        self.ops.lock().unwrap().live()
+        self.ops.table.lock().unwrap().live()
     }
 
     /// Runtime shutdown: refuses new operations, cancels every one in flight and waits (up to
