@@ -410,6 +410,9 @@ impl Uring {
         // Submitted at once: the owner may already be asleep in the kernel, and only an armed
         // poll can wake it.
         if self.arm_wake().is_ok() {
+            // The poll just queued goes in with this enter: its count with it (else the next
+            // flush would enter the kernel for nothing).
+            self.unsubmitted.swap(0, AcqRel);
             let _ = self.ring.submitter().submit();
         }
         // A busy worker reaping during maintenance may take the wake-up meant for the thread

@@ -291,16 +291,25 @@ impl WorkerContext {
     }
 
     /// Runs `f` with the core in the context (so wakes it causes reach the local queue).
-    fn with_core_installed(&self, mut core: Box<Core>, f: impl FnOnce()) -> Option<Box<Core>> {
+    fn with_core_installed(&self, core: Box<Core>, f: impl FnOnce()) -> Option<Box<Core>> {
+        self.run_installed(core, || {
+            f();
+            true
+        })
+    }
+
+    /// [`WorkerContext::with_core_installed`] for an `f` that says whether it may have queued
+    /// tasks (no sleeper is woken when it did not).
+    fn run_installed(&self, mut core: Box<Core>, f: impl FnOnce() -> bool) -> Option<Box<Core>> {
         core.in_driver = true;
         *self.core.borrow_mut() = Some(core);
-        f();
+        let queued = f();
         let mut core = self.core.borrow_mut().take()?;
         core.in_driver = false;
         // The driver queued tasks here without waking anyone: if there is more than the one
         // this worker runs next, one sleeper comes to steal (it wakes another if it finds
         // more, and so on).
-        if core.run_queue.len() > 1 {
+        if queued && core.run_queue.len() > 1 {
             self.handle.notify_parked();
         }
         Some(core)
@@ -311,7 +320,12 @@ impl WorkerContext {
         let io = self.handle.driver.io_driver();
         if io.has_io() {
             let mut found = 0;
-            core = self.with_core_installed(core, || found = io.poll_now())?;
+            // Only a check that found something may have queued tasks: one that found
+            // nothing wakes no sleeper.
+            core = self.run_installed(core, || {
+                found = io.poll_now();
+                found > 0
+            })?;
             core.io_empty = if found == 0 { core.io_empty + 1 } else { 0 };
             core.io_interval =
                 if core.io_empty > IO_CHECK_PATIENCE && io.empty_check_is_a_system_call() {
