@@ -10,8 +10,9 @@
 //!
 //! Workloads (the bench's sizes): tcp_echo (50 connections x 2,000 round trips of 64 B) and
 //! http_hello (16 keep-alive connections x 500 GETs). Runtimes: `uring` and `poll` (zokio on
-//! that backend) and `tokio`; each multi-thread with two workers, like the bench. Connections are
-//! opened before the clock starts and closed after it stops.
+//! that backend) and `tokio`; each multi-thread with two workers, like the bench, or
+//! current-thread with `--current-thread` (not in the bench). Connections are opened before the
+//! clock starts and closed after it stops.
 
 #![allow(dead_code)] // the file workload is not probed
 
@@ -47,7 +48,9 @@ const HTTP_REQUESTS: usize = 500;
 
 fn usage(problem: &str) -> ! {
     eprintln!("io_probe: {problem}");
-    eprintln!("usage: io_probe <tcp_echo|http_hello> <uring|poll|tokio> <iterations>");
+    eprintln!(
+        "usage: io_probe <tcp_echo|http_hello> <uring|poll|tokio> <iterations> [--current-thread]"
+    );
     exit(2)
 }
 
@@ -82,9 +85,18 @@ macro_rules! probe {
     }};
 }
 
-fn zokio_runtime(backend: zokio::io::IoBackendPreference) -> zokio::runtime::Runtime {
-    let rt = zokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+fn zokio_runtime(
+    backend: zokio::io::IoBackendPreference,
+    current_thread: bool,
+) -> zokio::runtime::Runtime {
+    let mut b = if current_thread {
+        zokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = zokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(2);
+        b
+    };
+    let rt = b
         .enable_all()
         .io_backend(backend)
         .build()
@@ -109,20 +121,33 @@ fn main() {
             )),
         },
     };
+    let current_thread = match args.next().as_deref() {
+        None => false,
+        Some("--current-thread") => true,
+        Some(other) => usage(&format!("unexpected argument {other:?}")),
+    };
     if let Some(extra) = args.next() {
         usage(&format!("unexpected argument {extra:?}"));
     }
     use zokio::io::IoBackendPreference::{IoUring, Poll};
     let w = workload.as_str();
     let spent = match runtime.as_str() {
-        "uring" => probe!(zokio_rt, zokio_runtime(IoUring), w, iterations),
-        "poll" => probe!(zokio_rt, zokio_runtime(Poll), w, iterations),
+        "uring" => probe!(
+            zokio_rt,
+            zokio_runtime(IoUring, current_thread),
+            w,
+            iterations
+        ),
+        "poll" => probe!(zokio_rt, zokio_runtime(Poll, current_thread), w, iterations),
         "tokio" => {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("a tokio runtime");
+            let mut b = if current_thread {
+                tokio::runtime::Builder::new_current_thread()
+            } else {
+                let mut b = tokio::runtime::Builder::new_multi_thread();
+                b.worker_threads(2);
+                b
+            };
+            let rt = b.enable_all().build().expect("a tokio runtime");
             probe!(tokio_rt, rt, w, iterations)
         }
         other => usage(&format!("unknown runtime {other:?}")),

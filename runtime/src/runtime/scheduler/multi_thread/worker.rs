@@ -13,6 +13,7 @@ use super::handle::{Handle, Kind, Notif};
 use super::queue::{Local, MAX_LIFO_POLLS};
 use crate::loom::sync::atomic::Ordering::Acquire;
 use crate::runtime::metrics::WorkerStats;
+use crate::runtime::scheduler::IoCheck;
 use crate::runtime::{context, coop};
 use crate::task::pool;
 use crate::util::rand::FastRand;
@@ -31,27 +32,9 @@ pub(crate) struct Core {
     in_driver: bool,
     rand: FastRand,
     stats: WorkerStats,
-    /// Polls between this worker's I/O checks now (see [`IO_CHECK_MIN`]), and how many are left
-    /// until the next.
-    io_interval: u32,
-    io_countdown: u32,
-    /// Consecutive I/O checks that found nothing.
-    io_empty: u32,
+    /// When it checks for I/O between maintenances.
+    io_check: IoCheck,
 }
-
-/// A busy worker checks for I/O between its maintenances (every `event_interval` ticks): it
-/// flushes its ring's submissions and reaps what completed (io_uring), or takes the events
-/// already there (poll backend, no wait), so the tasks that I/O wakes run sooner and the peers
-/// of the bytes it queued get them sooner. Every `IO_CHECK_MIN` ticks; on the poll backend,
-/// where a check that finds nothing still costs a system call, after `IO_CHECK_PATIENCE` such
-/// checks in a row each one more doubles the gap (up to `IO_CHECK_MAX`) until one finds
-/// something (doubling at the first empty check lost the whole gain under load, where empty
-/// and busy checks alternate). Nothing queued, in flight or registered:
-/// no check (a few loads). Measured on the I/O bench's workloads (docs/performance.md):
-/// checking only at maintenance left completions waiting behind up to 61 polls of other tasks.
-const IO_CHECK_MIN: u32 = 8;
-const IO_CHECK_MAX: u32 = 128;
-const IO_CHECK_PATIENCE: u32 = 4;
 
 impl Core {
     pub(super) fn new(index: usize, workers: usize, run_queue: Local<Notif>) -> Box<Core> {
@@ -64,9 +47,7 @@ impl Core {
             in_driver: false,
             rand: FastRand::new(0x9E37_79B9 ^ ((index as u64 + 1) << 32)),
             stats: WorkerStats::new(workers),
-            io_interval: IO_CHECK_MIN,
-            io_countdown: IO_CHECK_MIN,
-            io_empty: 0,
+            io_check: IoCheck::new(),
         })
     }
 
@@ -236,12 +217,9 @@ impl WorkerContext {
                 if core.is_shutdown {
                     break;
                 }
-                core.io_countdown = core.io_interval;
-            } else {
-                core.io_countdown -= 1;
-                if core.io_countdown == 0 {
-                    core = self.io_check(core)?;
-                }
+                core.io_check.maintained();
+            } else if core.io_check.tick() {
+                core = self.io_check(core)?;
             }
             if let Some(task) = core.next_task(handle) {
                 core = self.run_task(task, core)?;
@@ -315,7 +293,7 @@ impl WorkerContext {
         Some(core)
     }
 
-    /// The I/O check between maintenances (see [`IO_CHECK_MIN`]).
+    /// The I/O check between maintenances (see [`IoCheck`]).
     fn io_check(&self, mut core: Box<Core>) -> Option<Box<Core>> {
         let io = self.handle.driver.io_driver();
         if io.has_io() {
@@ -326,17 +304,9 @@ impl WorkerContext {
                 found = io.poll_now();
                 found > 0
             })?;
-            core.io_empty = if found == 0 { core.io_empty + 1 } else { 0 };
-            core.io_interval =
-                if core.io_empty > IO_CHECK_PATIENCE && io.empty_check_is_a_system_call() {
-                    (core.io_interval * 2).min(IO_CHECK_MAX)
-                } else if core.io_empty == 0 {
-                    IO_CHECK_MIN
-                } else {
-                    core.io_interval
-                };
+            core.io_check
+                .checked(found, io.empty_check_is_a_system_call());
         }
-        core.io_countdown = core.io_interval;
         Some(core)
     }
 
