@@ -27,7 +27,7 @@ struct PollWatch<'a> {
 }
 
 impl<'a> PollWatch<'a> {
-    #[inline]
+    #[inline(always)]
     fn start(header: &Header, tel: Option<&'a Telemetry>) -> PollWatch<'a> {
         let Some(t) = tel else {
             return PollWatch {
@@ -72,7 +72,7 @@ impl<'a> PollWatch<'a> {
 
     /// The poll completed the task (whose slot is already released); `panicked` if it ended
     /// in a panic.
-    #[inline]
+    #[inline(always)]
     fn completed(self, panicked: bool) {
         if let Some(t) = self.tel {
             let ns = self.elapsed_ns();
@@ -83,7 +83,7 @@ impl<'a> PollWatch<'a> {
 
     /// The poll returned `Pending` (`notified`: it was woken meanwhile and runs again;
     /// `lost`: it left no waker anywhere, so nothing can wake it again).
-    #[inline]
+    #[inline(always)]
     fn end(self, notified: bool, lost: bool) {
         if let Some(t) = self.tel {
             let ns = self.elapsed_ns();

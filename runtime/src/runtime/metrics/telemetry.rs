@@ -526,7 +526,7 @@ impl Telemetry {
     ///
     /// Inlined into the poll loop: the usual poll (untimed, unflagged) costs a few stores into
     /// lines this worker wrote last; lints and sampled events are out of line.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn task_poll_ended(
         &self,
         slot: u32,
