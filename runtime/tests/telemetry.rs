@@ -553,10 +553,10 @@ fn lifecycle_events_name_the_tasks() {
     assert!(events.iter().any(|e| e.data == EventData::Park));
 }
 
-/// A worker of another runtime spawning here is not one of this runtime's workers: its spawns
-/// write no event into this runtime's rings (whose one writer is the worker that owns each),
-/// while its tasks are still listed in this runtime's table and their completions, which run
-/// here, are events here.
+/// A worker of another runtime spawning here is not one of this runtime's workers: it writes
+/// no event into this runtime's rings (whose one writer is the worker that owns each). Its
+/// tasks are still listed in this runtime's table, and their spawn events (owed: written by the
+/// worker here that first polls each, with parent 0) and completions are events here.
 #[test]
 fn a_worker_of_another_runtime_writes_no_events_here() {
     use zokio_telemetry::{EventData, Outcome};
@@ -615,17 +615,93 @@ fn a_worker_of_another_runtime_writes_no_events_here() {
             "{completed} completions"
         );
     };
-    let spawns = events
-        .iter()
-        .filter(|e| matches!(e.data, EventData::Spawn { .. }))
-        .count();
-    assert_eq!(
-        spawns, 0,
-        "spawn events written by another runtime's worker"
-    );
+    for id in &ids {
+        let spawns: Vec<_> = events
+            .iter()
+            .filter(|e| e.task == *id && matches!(e.data, EventData::Spawn { .. }))
+            .collect();
+        assert_eq!(spawns.len(), 1, "task {id}: {spawns:?}");
+        assert!(
+            matches!(spawns[0].data, EventData::Spawn { parent: 0, location } if location != 0)
+        );
+    }
     assert!(events_of("cross-other")
         .iter()
         .all(|e| !ids.contains(&e.task)));
+}
+
+/// Tasks spawned from a thread that is none of the runtime's workers (here the test thread,
+/// `Runtime::spawn`) have no ring to write their spawn event to at the spawn: the worker that
+/// first polls each writes it then, before the task's completion in its ring. On every flavor:
+/// 30 tasks, each exactly one spawn event (parent 0, a location) and one completion; a task
+/// aborted from outside (perhaps before its first poll) gets its spawn event and a cancelled
+/// completion.
+#[test]
+fn tasks_spawned_from_outside_get_their_spawn_event_at_the_first_poll() {
+    use zokio_telemetry::{EventData, Outcome};
+    if !zokio::runtime::metrics::ENABLED {
+        return;
+    }
+    const TASKS: usize = 30;
+    for (flavor, service) in [(0, "outside-ct"), (1, "outside-mt1"), (2, "outside-mt2")] {
+        let rt = runtime(flavor, service);
+        let handles: Vec<_> = (0..TASKS).map(|i| rt.spawn(async move { i })).collect();
+        let ids: Vec<u64> = handles.iter().map(|h| h.id().as_u64()).collect();
+        let sum: usize = rt.block_on(async move {
+            let mut sum = 0;
+            for h in handles {
+                sum += h.await.unwrap();
+            }
+            sum
+        });
+        assert_eq!(sum, TASKS * (TASKS - 1) / 2);
+        let aborted = rt.spawn(std::future::pending::<()>());
+        let aborted_id = aborted.id().as_u64();
+        // An abort schedules the task, so a worker cancels it (polled first or not).
+        aborted.abort();
+        assert!(rt.block_on(aborted).unwrap_err().is_cancelled());
+        let cancelled = EventData::Complete {
+            outcome: Outcome::Cancelled,
+        };
+        let ok = EventData::Complete {
+            outcome: Outcome::Ok,
+        };
+        // The rings are read after every completion shows (workers write them after the join
+        // handles learn of them).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let events = loop {
+            let events = events_of(service);
+            let done = events
+                .iter()
+                .filter(|e| (ids.contains(&e.task) && e.data == ok) || e.data == cancelled)
+                .count();
+            if done == TASKS + 1 {
+                break events;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{service}: {done} completions"
+            );
+        };
+        for id in ids.iter().chain([&aborted_id]) {
+            let mine: Vec<_> = events.iter().filter(|e| e.task == *id).collect();
+            let spawns: Vec<_> = mine
+                .iter()
+                .filter(|e| matches!(e.data, EventData::Spawn { .. }))
+                .collect();
+            assert_eq!(spawns.len(), 1, "{service}: task {id}: {mine:?}");
+            assert!(
+                matches!(spawns[0].data, EventData::Spawn { parent: 0, location } if location != 0)
+            );
+            let end = if *id == aborted_id { &cancelled } else { &ok };
+            let completes: Vec<_> = mine.iter().filter(|e| e.data == *end).collect();
+            assert_eq!(completes.len(), 1, "{service}: task {id}: {mine:?}");
+            // Written by the same worker: the spawn event first.
+            if spawns[0].worker == completes[0].worker {
+                assert!(spawns[0].seq < completes[0].seq, "{service}: {mine:?}");
+            }
+        }
+    }
 }
 
 /// A task whose poll returns `Pending` without leaving a waker anywhere can never run again:

@@ -38,9 +38,14 @@ impl<'a> PollWatch<'a> {
                 started: None,
             };
         };
-        let slot = header.tel_slot.load(Relaxed);
         let task = header.id.as_u64();
         let worker = crate::runtime::context::worker_index().unwrap_or(0);
+        // We hold RUNNING: the only writer of the slot field.
+        let kept = header.tel_slot.load(Relaxed);
+        let slot = t.first_poll(kept, task, worker, header.location);
+        if slot != kept {
+            header.tel_slot.store(slot, Relaxed);
+        }
         // We hold RUNNING: no waker stamps the task until this poll has ended, so a load and
         // a store take the stamp (no read-modify-write).
         let woken_ns = match header.woken_ns.load(Relaxed) {
@@ -261,7 +266,8 @@ where
     // SAFETY: the caller's contract.
     let cell = unsafe { cell::<F, S>(ptr) };
     if let Some(tel) = cell.core.scheduler.telemetry() {
-        tel.ev_cancelled(cell.header.id.as_u64(), in_poll);
+        let kept = cell.header.tel_slot.load(Relaxed);
+        tel.ev_cancelled(cell.header.id.as_u64(), in_poll, kept, cell.header.location);
     }
     {
         // The future's drop runs inside the task's span, like its polls.
@@ -352,7 +358,7 @@ where
     // Woken from idle: when, for its next poll to tell idle time from queued time. Stored
     // before the task is queued (the queue's hand-over publishes it to the poller).
     if let Some(t) = cell.core.scheduler.telemetry() {
-        match t.wake_stamp(cell.header.tel_slot.load(Relaxed) != 0) {
+        match t.wake_stamp(Telemetry::listed(cell.header.tel_slot.load(Relaxed))) {
             0 => {}
             stamp => cell.header.woken_ns.store(stamp, Relaxed),
         }

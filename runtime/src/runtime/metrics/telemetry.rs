@@ -44,6 +44,10 @@ const POLL_SAMPLE: u64 = super::worker::POLL_SAMPLE;
 /// schedule histograms: a clock reading at the wake and one at the poll that follows.
 pub(crate) const WAKE_SAMPLE: u32 = 128;
 
+/// The flag in what a task keeps of its telemetry (its task header's `tel_slot`, beside its
+/// slot plus one: task tables hold at most 2^24 slots) saying its spawn event is still owed.
+pub(crate) const SPAWN_EVENT_PENDING: u32 = 1 << 31;
+
 /// What the builder decides about telemetry.
 #[derive(Debug, Clone)]
 pub(crate) struct TelemetryConfig {
@@ -352,8 +356,11 @@ impl Telemetry {
         }
     }
 
-    /// A task was spawned: claims its task-table slot and publishes who it is. Returns the slot
-    /// plus one (what the task keeps), or 0 when the table is full (counted as an overflow).
+    /// A task was spawned: claims its task-table slot and publishes who it is. Returns what the
+    /// task keeps: the slot plus one, or 0 when the table is full (counted as an overflow),
+    /// with [`SPAWN_EVENT_PENDING`] set when this thread is none of the runtime's workers and
+    /// has no ring to write the spawn event to: the worker that first polls the task (or
+    /// cancels it) writes it then ([`Telemetry::first_poll`]).
     pub(crate) fn task_spawned(
         &self,
         id: u64,
@@ -361,13 +368,18 @@ impl Telemetry {
         location: &'static Location<'static>,
         name: Option<&str>,
     ) -> u32 {
-        let location = self.location_id(location);
         let worker = self.this_worker();
+        let pending = if worker.is_some() {
+            0
+        } else {
+            SPAWN_EVENT_PENDING
+        };
+        let location = self.location_id(location);
         if let Some(w) = worker {
             self.push(w, id, EventData::Spawn { parent, location });
         }
         if !self.task_table {
-            return 0;
+            return pending;
         }
         let record = TaskRecord {
             id,
@@ -380,13 +392,53 @@ impl Telemetry {
             ..TaskRecord::default()
         };
         let tasks = self.seg.tasks();
-        match worker.and_then(|w| self.locals[w].slots.pop()) {
-            Some(i) => {
-                tasks.publish(i, &record);
-                i as u32 + 1
+        pending
+            | match worker.and_then(|w| self.locals[w].slots.pop()) {
+                Some(i) => {
+                    tasks.publish(i, &record);
+                    i as u32 + 1
+                }
+                None => tasks.claim_with(&record).map_or(0, |i| i as u32 + 1),
             }
-            None => tasks.claim_with(&record).map_or(0, |i| i as u32 + 1),
+    }
+
+    /// The slot a task keeps (`kept`: what [`Telemetry::task_spawned`] returned, as the task
+    /// header holds it) when `worker` starts its poll: a spawn event still owed is written now,
+    /// into `worker`'s ring (spawned from a thread that is none of the workers: its parent is
+    /// reported as 0, the task table has it). Returns the slot plus one without the flag, for
+    /// the caller to keep.
+    #[inline(always)]
+    pub(crate) fn first_poll(
+        &self,
+        kept: u32,
+        task: u64,
+        worker: usize,
+        location: &'static Location<'static>,
+    ) -> u32 {
+        let slot = kept & !SPAWN_EVENT_PENDING;
+        if slot != kept {
+            self.owed_spawn_event(task, worker, location);
         }
+        slot
+    }
+
+    #[cold]
+    fn owed_spawn_event(&self, task: u64, worker: usize, location: &'static Location<'static>) {
+        let location = self.location_id(location);
+        self.push(
+            worker,
+            task,
+            EventData::Spawn {
+                parent: 0,
+                location,
+            },
+        );
+    }
+
+    /// Whether a task keeping `kept` has a task-table slot.
+    #[inline]
+    pub(crate) fn listed(kept: u32) -> bool {
+        kept & !SPAWN_EVENT_PENDING != 0
     }
 
     /// The string id of a spawn location, through a per-thread cache (interning takes a lock).
@@ -744,14 +796,24 @@ impl Telemetry {
     /// Event (on this thread's worker, if it is one): `task` was cancelled; `in_poll`: by a
     /// worker about to poll it (which counts it as completed), else by an abort or shutdown.
     #[inline]
-    pub(crate) fn ev_cancelled(&self, task: u64, in_poll: bool) {
+    pub(crate) fn ev_cancelled(
+        &self,
+        task: u64,
+        in_poll: bool,
+        kept: u32,
+        location: &'static Location<'static>,
+    ) {
         let rt = self.seg().runtime();
         rt.tasks_cancelled.add(1);
         if in_poll {
             rt.tasks_cancelled_in_poll.add(1);
         }
-        let outcome = Outcome::Cancelled;
-        self.event(task, EventData::Complete { outcome });
+        if let Some(w) = self.this_worker() {
+            // Cancelled before any poll: the spawn event it still owes comes first.
+            self.first_poll(kept, task, w, location);
+            let outcome = Outcome::Cancelled;
+            self.push(w, task, EventData::Complete { outcome });
+        }
     }
 
     /// Event: worker `worker` stole `count` tasks from `victim`.
@@ -874,8 +936,8 @@ impl Telemetry {
     }
 
     /// The task of slot `slot` is gone (completed, panicked or cancelled): its slot is freed.
-    pub(crate) fn task_released(&self, slot: u32) {
-        let Some(i) = (slot as usize).checked_sub(1) else {
+    pub(crate) fn task_released(&self, kept: u32) {
+        let Some(i) = ((kept & !SPAWN_EVENT_PENDING) as usize).checked_sub(1) else {
             return;
         };
         let tasks = self.seg.tasks();
@@ -979,7 +1041,12 @@ mod tests {
         let tel = Telemetry::detached(1);
         let at = |ns: u64| tel.coarse_now.store(ns, Relaxed);
         at(1_000);
-        let slot = tel.task_spawned(7, 0, Location::caller(), None);
+        // Spawned from this thread, none of the workers: the spawn event is owed, and the first
+        // poll (on worker 0) writes it and keeps the plain slot.
+        let kept = tel.task_spawned(7, 0, Location::caller(), None);
+        assert_ne!(kept & SPAWN_EVENT_PENDING, 0);
+        let slot = tel.first_poll(kept, 7, 0, Location::caller());
+        assert_eq!(slot, kept & !SPAWN_EVENT_PENDING);
         assert_ne!(slot, 0, "a slot in the table");
         let i = slot as usize - 1;
         let field = |f| tel.seg.task_load(i, f);

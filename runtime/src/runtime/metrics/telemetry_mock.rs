@@ -143,7 +143,30 @@ impl Telemetry {
     pub(crate) fn set_publisher(&self, _f: Box<dyn Fn() + Send + Sync>) {}
 
     #[inline(always)]
-    pub(crate) fn ev_cancelled(&self, _task: u64, _in_poll: bool) {}
+    pub(crate) fn ev_cancelled(
+        &self,
+        _task: u64,
+        _in_poll: bool,
+        _kept: u32,
+        _location: &'static std::panic::Location<'static>,
+    ) {
+    }
+
+    #[inline(always)]
+    pub(crate) fn first_poll(
+        &self,
+        kept: u32,
+        _task: u64,
+        _worker: usize,
+        _location: &'static std::panic::Location<'static>,
+    ) -> u32 {
+        kept
+    }
+
+    #[inline(always)]
+    pub(crate) fn listed(kept: u32) -> bool {
+        kept != 0
+    }
 
     pub(crate) fn start_monitor(self: &Arc<Self>) -> io::Result<()> {
         Ok(())
