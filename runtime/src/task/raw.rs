@@ -47,8 +47,10 @@ pub(crate) struct Header {
     /// RUNNING: no waker schedules the task meanwhile), to split the time since the last poll
     /// into idle and queued and to time the scheduling delay.
     pub(crate) woken_ns: std::sync::atomic::AtomicU64,
-    /// The task's slot in the telemetry task table, plus one (0: none). Set at spawn before
-    /// the task is queued; read and cleared by whoever holds RUNNING.
+    /// The task's slot in the telemetry task table, plus one (0: none), with the high bit set
+    /// while its spawn event is owed (spawned from a thread that is none of the workers; see
+    /// `Telemetry::first_poll`). Set at spawn before the task is queued; read and cleared by
+    /// whoever holds RUNNING.
     pub(crate) tel_slot: std::sync::atomic::AtomicU32,
     /// Whether the trailer holds a `tracing` span (in the padding after `tel_slot`; zero-sized
     /// without the `tracing` feature).
