@@ -150,7 +150,10 @@ impl Builder {
         self
     }
 
-    /// Tasks a worker runs between maintenance passes (timers, counters). Default 61. Panics if zero.
+    /// Tasks a worker runs between maintenance passes (timers, counters, I/O). Default 61.
+    /// Panics if zero. A multi-thread worker also checks its I/O (flush and reap, or a
+    /// non-waiting poll) every 8 ticks in between while it has any in flight, so this does
+    /// not bound how late I/O is noticed.
     #[track_caller]
     pub fn event_interval(&mut self, n: u32) -> &mut Self {
         assert!(n > 0, "event_interval must be greater than 0");
