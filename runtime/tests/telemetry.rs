@@ -393,6 +393,28 @@ fn events_of(service: &str) -> Vec<zokio_telemetry::Event> {
         .collect()
 }
 
+/// The events of `service`'s rings (none lost) once `done` holds for them: rings are written
+/// after the work they describe is visible elsewhere (a join handle resolves first), so tests
+/// read until what they wait for is there, for at most 10 s.
+fn events_once(
+    service: &str,
+    what: &str,
+    done: impl Fn(&[zokio_telemetry::Event]) -> bool,
+) -> Vec<zokio_telemetry::Event> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let events = events_of(service);
+        if done(&events) {
+            return events;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{service}: waited 10 s for {what}; {} events",
+            events.len()
+        );
+    }
+}
+
 /// What each ring of `service`'s segment holds, read from its oldest event.
 fn ring_batches(service: &str) -> Vec<zokio_telemetry::EventBatch> {
     let listing = list_in(dir()).unwrap();
@@ -508,14 +530,9 @@ fn lifecycle_events_name_the_tasks() {
     });
     // The spawns and completions are in the rings now; the workers park (and say so) just
     // after the work is done, which may be after `block_on` returned.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let events = loop {
-        let events = events_of("events");
-        if events.iter().any(|e| e.data == EventData::Park) {
-            break events;
-        }
-        assert!(std::time::Instant::now() < deadline, "no worker parked");
-    };
+    let events = events_once("events", "a worker parked", |events| {
+        events.iter().any(|e| e.data == EventData::Park)
+    });
     for child in &children {
         let spawn = events
             .iter()
@@ -600,21 +617,13 @@ fn a_worker_of_another_runtime_writes_no_events_here() {
     let ok = EventData::Complete {
         outcome: Outcome::Ok,
     };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let events = loop {
-        let events = events_of("cross-here");
+    let events = events_once("cross-here", "every completion", |events| {
         let completed = events
             .iter()
             .filter(|e| ids.contains(&e.task) && e.data == ok)
             .count();
-        if completed == TASKS {
-            break events;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{completed} completions"
-        );
-    };
+        completed == TASKS
+    });
     for id in &ids {
         let spawns: Vec<_> = events
             .iter()
@@ -668,21 +677,13 @@ fn tasks_spawned_from_outside_get_their_spawn_event_at_the_first_poll() {
         };
         // The rings are read after every completion shows (workers write them after the join
         // handles learn of them).
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        let events = loop {
-            let events = events_of(service);
+        let events = events_once(service, "every completion", |events| {
             let done = events
                 .iter()
                 .filter(|e| (ids.contains(&e.task) && e.data == ok) || e.data == cancelled)
                 .count();
-            if done == TASKS + 1 {
-                break events;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "{service}: {done} completions"
-            );
-        };
+            done == TASKS + 1
+        });
         for id in ids.iter().chain([&aborted_id]) {
             let mine: Vec<_> = events.iter().filter(|e| e.task == *id).collect();
             let spawns: Vec<_> = mine
