@@ -12,10 +12,9 @@ use std::sync::Arc;
 pub(crate) use multi_thread::handle_pool_metrics as multi_thread_pool_metrics;
 
 /// When a busy worker of the multi-thread runtime checks for I/O between its maintenances
-/// (every `event_interval` ticks):
-/// it flushes its ring's submissions and reaps what completed (io_uring), or takes the events
-/// already there (poll backend, no wait), so the tasks that I/O wakes run sooner and the peers
-/// of the bytes it queued get them sooner. Every [`IO_CHECK_MIN`] ticks; on the poll backend,
+/// (every `event_interval` ticks): it flushes its ring's submissions and reaps what completed
+/// (io_uring), or takes the events already there (poll backend, no wait), so the tasks that
+/// I/O wakes run sooner and the peers of the bytes it queued get them sooner. Every [`IO_CHECK_MIN`] ticks; on the poll backend,
 /// where a check that finds nothing still costs a system call, after [`IO_CHECK_PATIENCE`]
 /// such checks in a row each one more doubles the gap (up to [`IO_CHECK_MAX`]) until one finds
 /// something (doubling at the first empty check lost the whole gain under load, where empty
@@ -32,9 +31,9 @@ pub(crate) struct IoCheck {
     empty: u32,
 }
 
-pub(crate) const IO_CHECK_MIN: u32 = 8;
-pub(crate) const IO_CHECK_MAX: u32 = 128;
-pub(crate) const IO_CHECK_PATIENCE: u32 = 4;
+const IO_CHECK_MIN: u32 = 8;
+const IO_CHECK_MAX: u32 = 128;
+const IO_CHECK_PATIENCE: u32 = 4;
 
 impl IoCheck {
     pub(crate) fn new() -> IoCheck {
