@@ -4,6 +4,7 @@ mod buf_ring;
 mod op;
 mod ring;
 mod rings;
+mod send;
 mod stream;
 
 pub(crate) use op::{Cqe, Op, OpData};

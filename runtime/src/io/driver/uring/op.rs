@@ -174,7 +174,7 @@ thread_local! {
 }
 
 /// Whether the operation being submitted on this thread is one of the timed ones.
-fn timed() -> bool {
+pub(super) fn timed() -> bool {
     SUBMITTED.with(|n| {
         let i = n.get().wrapping_add(1);
         n.set(i);
@@ -325,16 +325,6 @@ impl<T: OpData> Op<T> {
         drop(slot);
         self.cell = None;
         Poll::Ready((cqe, data))
-    }
-
-    /// Changes the data while the kernel may still use it (under the cell's lock; nothing the
-    /// kernel reads may move).
-    pub(crate) fn with_data(&self, f: impl FnOnce(&mut T)) {
-        if let Some(cell) = &self.cell {
-            if let Some(d) = cell.slot.lock().unwrap().data.as_mut() {
-                f(d);
-            }
-        }
     }
 
     /// The data, if the kernel is done with it.

@@ -6,13 +6,16 @@
 //! stream and each completion names the ring buffer holding the data, given back once copied
 //! out; when the ring runs dry (`ENOBUFS`) a single-shot receive into the stream's own buffer
 //! keeps the reader moving.
-//! Writes are accepted into an owned buffer and sent in the background, one send in flight at a
-//! time (short sends are resubmitted until the buffer is gone); the next write or the shutdown
-//! waits for it, and the next write, flush or shutdown reports its error. A stream dropped with a send in flight lets it finish
-//! (the descriptor stays open until then); a read in flight is cancelled.
+//! Writes are accepted into the buffer of the stream's send cell (`send.rs`: one for the
+//! stream's life) and sent in the background, one send in flight at a time (short sends are
+//! resubmitted until the buffer is gone); the next write or the shutdown waits for it, and the
+//! next write, flush or shutdown reports its error. A stream dropped with a send in flight lets
+//! it finish (the cell keeps the buffer and the descriptor until then); a read in flight is
+//! cancelled.
 
 use super::buf_ring::{BufRing, BGID};
 use super::op::{Cqe, Op, OpData};
+use super::send::SendCell;
 use super::{Rings, Uring};
 use crate::io::driver::OpKind;
 use crate::io::ReadBuf;
@@ -21,21 +24,17 @@ use std::io::{self, IoSlice, IoSliceMut};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::ptr;
 use std::sync::{Arc, Mutex};
-use std::task::{ready, Context, Poll};
+use std::task::{ready, Context, Poll, Waker};
 
 /// Largest single receive or send.
 const MAX_CHUNK: usize = 64 * 1024;
 /// Smallest receive buffer.
 const MIN_RECV: usize = 4 * 1024;
 
+/// What a single-shot receive keeps alive: the socket, and the buffer the kernel writes into.
 struct Buf {
-    /// Keeps the descriptor open while the kernel may use it. A send leaves it `None` while
-    /// the stream lives (the stream's own reference keeps the descriptor open; a clone per send
-    /// was the costliest instruction of the write path) and gets one when the stream is
-    /// dropped with the send in flight.
-    _fd: Option<Arc<OwnedFd>>,
+    _fd: Arc<OwnedFd>,
     bytes: Vec<u8>,
-    done: usize,
 }
 
 impl OpData for Buf {}
@@ -76,8 +75,12 @@ struct ReadSide {
 
 #[derive(Default)]
 struct WriteSide {
-    op: Option<Op<Buf>>,
-    spare: Vec<u8>,
+    /// The stream's send operation, made at its first send and kept.
+    cell: Option<Arc<SendCell>>,
+    /// The ring the last send went to (kept rather than cloned per send).
+    ring: Option<Arc<Uring>>,
+    /// A send was submitted whose result has not been taken.
+    in_flight: bool,
     error: Option<io::Error>,
 }
 
@@ -453,9 +456,8 @@ impl NativeStream {
         bytes.clear();
         bytes.reserve(size);
         let data = Buf {
-            _fd: Some(self.fd.clone()),
+            _fd: self.fd.clone(),
             bytes,
-            done: 0,
         };
         let fd = types::Fd(self.fd.as_raw_fd());
         Op::submit(self.rings.current(), OpKind::Read, data, |b| {
@@ -478,21 +480,20 @@ impl NativeStream {
     /// Copies up to 64 KiB of `bufs` into the send buffer and sends it in the background (the
     /// previous send is done).
     fn accept(&self, w: &mut WriteSide, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        let mut bytes = std::mem::take(&mut w.spare);
-        bytes.clear();
+        let cell = w
+            .cell
+            .get_or_insert_with(|| Arc::new(SendCell::new(self.fd.clone())));
+        // SAFETY: no send in flight (the caller waited for it), and we hold the write lock.
+        let buf = unsafe { cell.buf() };
+        buf.bytes.clear();
+        buf.done = 0;
         for b in bufs {
-            let room = MAX_CHUNK - bytes.len();
-            bytes.extend_from_slice(&b[..b.len().min(room)]);
+            let room = MAX_CHUNK - buf.bytes.len();
+            buf.bytes.extend_from_slice(&b[..b.len().min(room)]);
         }
-        let n = bytes.len();
+        let n = buf.bytes.len();
         if n > 0 {
-            w.op = Some(self.submit_send(Buf {
-                _fd: None,
-                bytes,
-                done: 0,
-            })?);
-        } else {
-            w.spare = bytes;
+            self.submit_send(w)?;
         }
         Ok(n)
     }
@@ -502,59 +503,59 @@ impl NativeStream {
         self.poll_write_vectored(cx, &[IoSlice::new(buf)])
     }
 
-    fn submit_send(&self, data: Buf) -> io::Result<Op<Buf>> {
+    /// Sends the unsent rest of the cell's buffer on this thread's ring (no send in flight).
+    fn submit_send(&self, w: &mut WriteSide) -> io::Result<()> {
+        let ring = self.rings.current();
+        if !w.ring.as_ref().is_some_and(|r| ptr::eq(&**r, &**ring)) {
+            w.ring = Some(ring.clone());
+        }
+        let cell = w.cell.as_ref().expect("a send cell");
         let fd = types::Fd(self.fd.as_raw_fd());
-        Op::submit(self.rings.current(), OpKind::Write, data, |b| {
-            let rest = &b.bytes[b.done..];
-            opcode::Send::new(fd, rest.as_ptr(), rest.len() as u32)
-                .flags(libc::MSG_NOSIGNAL)
-                .build()
-        })
+        // SAFETY: no send in flight, and we hold the write lock.
+        unsafe { cell.submit(ring, fd) }?;
+        w.in_flight = true;
+        Ok(())
     }
 
     /// Waits until the background send is done; returns its error, if any.
     fn poll_idle(&self, w: &mut WriteSide, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.idle_with(w, |op| op.poll_complete(cx))
+        self.idle_with(w, Some(cx.waker()))
     }
 
     /// Like [`NativeStream::poll_idle`] without waiting (reaping the send's ring first):
     /// `None` while the send is in flight.
     fn try_idle(&self, w: &mut WriteSide) -> Option<io::Result<()>> {
-        let done = self.idle_with(w, |op| {
-            op.ring().reap();
-            op.try_complete().map_or(Poll::Pending, Poll::Ready)
-        });
-        match done {
+        if let (true, Some(ring)) = (w.in_flight, &w.ring) {
+            ring.reap();
+        }
+        match self.idle_with(w, None) {
             Poll::Ready(res) => Some(res),
             Poll::Pending => None,
         }
     }
 
-    /// Takes the completions of the sends in flight through `take` until none is left (or
-    /// `take` is pending); then the error a send met, if any.
-    fn idle_with(
-        &self,
-        w: &mut WriteSide,
-        mut take: impl FnMut(&mut Op<Buf>) -> Poll<(Cqe, Buf)>,
-    ) -> Poll<io::Result<()>> {
-        while let Some(op) = w.op.as_mut() {
-            let (cqe, buf) = ready!(take(op));
-            let cancelled = op.ring().cancelled_by_thread_exit(cqe.result);
-            w.op = None;
-            self.send_done(w, cqe, cancelled, buf)?;
+    /// Takes the results of the sends in flight until none is left (or one is still in
+    /// flight: `Pending`, with `waker`, if any, registered); then the error a send met, if any.
+    fn idle_with(&self, w: &mut WriteSide, waker: Option<&Waker>) -> Poll<io::Result<()>> {
+        while w.in_flight {
+            let cell = w.cell.as_ref().expect("a send cell");
+            let res = ready!(cell.poll_take(waker));
+            w.in_flight = false;
+            let cancelled = w
+                .ring
+                .as_ref()
+                .is_some_and(|r| r.cancelled_by_thread_exit(res));
+            self.send_done(w, Cqe::new(res, 0), cancelled)?;
         }
         Poll::Ready(w.error.take().map_or(Ok(()), Err))
     }
 
     /// Takes a send's completion: the rest of a short send goes out again; an error is kept for
     /// the next write, flush or shutdown.
-    fn send_done(
-        &self,
-        w: &mut WriteSide,
-        cqe: Cqe,
-        cancelled: bool,
-        mut buf: Buf,
-    ) -> io::Result<()> {
+    fn send_done(&self, w: &mut WriteSide, cqe: Cqe, cancelled: bool) -> io::Result<()> {
+        let cell = w.cell.as_ref().expect("a send cell");
+        // SAFETY: the send's result is taken: the buffer is ours, under the write lock.
+        let buf = unsafe { cell.buf() };
         match cqe.into_result() {
             // Not sent: sent again below.
             Err(_) if cancelled => {}
@@ -563,9 +564,7 @@ impl NativeStream {
             Err(e) => w.error = Some(e),
         }
         if w.error.is_none() && buf.done < buf.bytes.len() {
-            w.op = Some(self.submit_send(buf)?);
-        } else {
-            w.spare = buf.bytes;
+            self.submit_send(w)?;
         }
         Ok(())
     }
@@ -627,11 +626,6 @@ impl Drop for NativeStream {
         let br = r.ring.as_ref().and_then(|ring| ring.buf_ring());
         if let (Some((bid, ..)), Some(br)) = (r.current.take(), br) {
             br.give_back(bid);
-        }
-        if let Some(op) = self.write.get_mut().unwrap().op.take() {
-            // The send outlives the stream: it keeps the descriptor open from now on.
-            op.with_data(|b| b._fd = Some(self.fd.clone()));
-            op.detach();
         }
     }
 }
