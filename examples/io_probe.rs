@@ -12,7 +12,8 @@
 //! http_hello (16 keep-alive connections x 500 GETs). Runtimes: `uring` and `poll` (zokio on
 //! that backend) and `tokio`; each multi-thread with two workers, like the bench, or
 //! current-thread with `--current-thread` (not in the bench). Connections are opened before the
-//! clock starts and closed after it stops.
+//! clock starts and closed after it stops. On zokio with telemetry on it also prints the task
+//! polls per iteration (of the timed part).
 
 #![allow(dead_code)] // the file workload is not probed
 
@@ -55,34 +56,50 @@ fn usage(problem: &str) -> ! {
 }
 
 /// Runs `iterations` of a workload with the setup and finish outside the clock; returns the
-/// time spent in the runs.
+/// time spent in the runs and the task polls counted in them (`$polls`: the runtime's count so
+/// far, if it keeps one).
 macro_rules! probe {
-    ($w:ident, $rt:expr, $workload:expr, $iterations:expr) => {{
+    ($w:ident, $rt:expr, $polls:expr, $workload:expr, $iterations:expr) => {{
         let rt = $rt;
+        let polls_so_far = $polls;
         let mut spent = Duration::ZERO;
+        let mut polls = Some(0u64);
         for _ in 0..$iterations {
+            let mut count = |before: Option<u64>, after: Option<u64>| {
+                polls = polls.zip(after.zip(before)).map(|(p, (a, b))| p + a - b);
+            };
             match $workload {
                 "tcp_echo" => {
                     let echo = $w::echo_setup(&rt, ECHO_CONNS);
+                    let before = polls_so_far(&rt);
                     let start = Instant::now();
                     let done = $w::echo_run(&rt, echo, ECHO_ROUNDS);
                     spent += start.elapsed();
+                    count(before, polls_so_far(&rt));
                     let trips = ECHO_CONNS * ECHO_ROUNDS;
                     let counted = $w::echo_finish(&rt, done);
                     assert_eq!(counted, (trips, (trips * $w::MSG) as u64));
                 }
                 _ => {
                     let http = $w::http_setup(&rt, HTTP_CONNS);
+                    let before = polls_so_far(&rt);
                     let start = Instant::now();
                     let done = $w::http_run(&rt, http, HTTP_REQUESTS);
                     spent += start.elapsed();
+                    count(before, polls_so_far(&rt));
                     let requests = HTTP_CONNS * HTTP_REQUESTS;
                     assert_eq!($w::http_finish(&rt, done), (requests, requests));
                 }
             }
         }
-        spent
+        (spent, polls)
     }};
+}
+
+/// The task polls of a zokio runtime so far (`None` with telemetry compiled out).
+fn zokio_polls(rt: &zokio::runtime::Runtime) -> Option<u64> {
+    zokio::runtime::metrics::ENABLED
+        .then(|| rt.handle().metrics().workers.iter().map(|w| w.polls).sum())
 }
 
 fn zokio_runtime(
@@ -131,14 +148,21 @@ fn main() {
     }
     use zokio::io::IoBackendPreference::{IoUring, Poll};
     let w = workload.as_str();
-    let spent = match runtime.as_str() {
+    let (spent, polls) = match runtime.as_str() {
         "uring" => probe!(
             zokio_rt,
             zokio_runtime(IoUring, current_thread),
+            zokio_polls,
             w,
             iterations
         ),
-        "poll" => probe!(zokio_rt, zokio_runtime(Poll, current_thread), w, iterations),
+        "poll" => probe!(
+            zokio_rt,
+            zokio_runtime(Poll, current_thread),
+            zokio_polls,
+            w,
+            iterations
+        ),
         "tokio" => {
             let mut b = if current_thread {
                 tokio::runtime::Builder::new_current_thread()
@@ -148,10 +172,20 @@ fn main() {
                 b
             };
             let rt = b.enable_all().build().expect("a tokio runtime");
-            probe!(tokio_rt, rt, w, iterations)
+            probe!(
+                tokio_rt,
+                rt,
+                |_: &tokio::runtime::Runtime| None,
+                w,
+                iterations
+            )
         }
         other => usage(&format!("unknown runtime {other:?}")),
     };
     let per_iteration = spent / iterations;
     println!("{workload} on {runtime}: {per_iteration:?} per iteration ({iterations} iterations)");
+    if let Some(polls) = polls {
+        let per = polls as f64 / f64::from(iterations);
+        println!("per iteration: {per:.1} task polls");
+    }
 }

@@ -335,3 +335,66 @@ fn a_busy_worker_finds_io_between_maintenances() {
         );
     }
 }
+
+/// io_uring: a flush that leaves a send in flight waits for nothing and registers nothing: the
+/// send's completion must not poll the writing task again (an HTTP server flushes after every
+/// response, and such a wake polled it once more per response for nothing). Current-thread,
+/// tasks run in the order they were woken: the reader of the bytes is woken by a completion
+/// reaped with or after the send's, so a task woken by the send would run before the reader
+/// gets past its yield. (On the poll backend writes are system calls and a flush has nothing
+/// in flight; its first write may wait for the socket's first readiness event, a real wait.)
+#[test]
+fn a_flush_with_a_send_in_flight_does_not_wake_the_writer_later() {
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+    use std::sync::Arc;
+    use std::task::{Context, Poll};
+
+    /// Counts the polls of the future it wraps.
+    struct Counted<F>(Arc<AtomicU64>, Pin<Box<F>>);
+    impl<F: Future> Future for Counted<F> {
+        type Output = F::Output;
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+            self.0.fetch_add(1, SeqCst);
+            self.1.as_mut().poll(cx)
+        }
+    }
+
+    let rt = Builder::new_current_thread()
+        .enable_all()
+        .io_backend(IoBackendPreference::IoUring)
+        .build()
+        .unwrap();
+    assert_eq!(rt.handle().io_backend().backend, IoBackend::IoUring);
+    let (before_release, total) = rt.block_on(async {
+        zokio::spawn(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let mut peer = TcpStream::connect(listener.local_addr().unwrap())
+                .await
+                .unwrap();
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let (release, released) = zokio::sync::oneshot::channel::<()>();
+            let polls = Arc::new(AtomicU64::new(0));
+            let writer = zokio::spawn(Counted(
+                polls.clone(),
+                Box::pin(async move {
+                    stream.write_all(b"flushed").await.unwrap();
+                    stream.flush().await.unwrap();
+                    released.await.unwrap();
+                }),
+            ));
+            let mut got = [0u8; 7];
+            peer.read_exact(&mut got).await.unwrap();
+            assert_eq!(&got, b"flushed");
+            zokio::task::yield_now().await;
+            let before_release = polls.load(SeqCst);
+            release.send(()).unwrap();
+            writer.await.unwrap();
+            (before_release, polls.load(SeqCst))
+        })
+        .await
+        .unwrap()
+    });
+    assert_eq!((before_release, total), (1, 2));
+}

@@ -605,9 +605,12 @@ impl NativeStream {
     /// as flushed: its bytes are the kernel's, exactly as after a synchronous `send(2)` (which
     /// only copies into the socket buffer too); waiting for its completion here would make
     /// protocols such as HTTP see the peer's reply to bytes "not yet flushed". Shutdown waits.
-    pub(crate) fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    /// Nothing is registered to be woken: a flush that leaves a send in flight waits for
+    /// nothing, and a waker left with the send would poll the task again for nothing when it
+    /// completes (once per response of an HTTP server).
+    pub(crate) fn poll_flush(&self, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let mut w = self.write.lock().unwrap();
-        match self.poll_idle(&mut w, cx) {
+        match self.idle_with(&mut w, None) {
             Poll::Pending => Poll::Ready(Ok(())),
             done => done,
         }
