@@ -175,6 +175,17 @@ impl IoDriver {
         }
     }
 
+    /// Whether a worker about to sleep may watch its ring first: io_uring with something queued
+    /// or in flight (two loads).
+    #[inline]
+    pub(crate) fn may_spin(&self) -> bool {
+        match &self.handle {
+            #[cfg(target_os = "linux")]
+            IoHandle::Uring(u) => u.current().has_io(),
+            IoHandle::Poll(_) => false,
+        }
+    }
+
     /// Whether a check that finds nothing still costs a system call (poll: `epoll_wait`;
     /// io_uring reads its rings in memory and enters the kernel only for work).
     pub(crate) fn empty_check_is_a_system_call(&self) -> bool {

@@ -13,13 +13,14 @@ use super::handle::{Handle, Kind, Notif};
 use super::queue::{Local, MAX_LIFO_POLLS};
 use crate::loom::sync::atomic::Ordering::Acquire;
 use crate::runtime::metrics::WorkerStats;
-use crate::runtime::scheduler::IoCheck;
+use crate::runtime::scheduler::{IoCheck, IoSpin, IO_SPIN};
 use crate::runtime::{context, coop};
 use crate::task::pool;
 use crate::util::rand::FastRand;
 use std::cell::{Cell, RefCell};
 use std::ptr;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// The worker's private state; moves between threads only through `block_in_place`.
 pub(crate) struct Core {
@@ -34,6 +35,8 @@ pub(crate) struct Core {
     stats: WorkerStats,
     /// When it checks for I/O between maintenances.
     io_check: IoCheck,
+    /// Whether it watches its ring a while before it sleeps.
+    io_spin: IoSpin,
 }
 
 impl Core {
@@ -48,6 +51,7 @@ impl Core {
             rand: FastRand::new(0x9E37_79B9 ^ ((index as u64 + 1) << 32)),
             stats: WorkerStats::new(workers),
             io_check: IoCheck::new(),
+            io_spin: IoSpin::new(),
         })
     }
 
@@ -229,9 +233,52 @@ impl WorkerContext {
                 core = self.run_task(task, core)?;
                 continue;
             }
+            if handle.driver.io_driver().may_spin() && core.io_spin.should_spin() {
+                let found;
+                (core, found) = self.spin_for_io(core)?;
+                if found {
+                    continue;
+                }
+            }
             core = self.park(core)?;
         }
         Some(core)
+    }
+
+    /// Before sleeping with io_uring operations in flight (the caller checked): watches this
+    /// worker's ring, the global queue and the other workers' queues for up to [`IO_SPIN`] (see
+    /// [`IoSpin`]). Returns whether it found work (queued here, to run next).
+    #[cold]
+    #[inline(never)]
+    fn spin_for_io(&self, mut core: Box<Core>) -> Option<(Box<Core>, bool)> {
+        let handle = &*self.handle;
+        let io = handle.driver.io_driver();
+        let start = Instant::now();
+        let mut looks = 0u32;
+        let found = loop {
+            let mut completed = 0;
+            core = self.run_installed(core, || {
+                completed = io.poll_now();
+                completed > 0
+            })?;
+            if completed > 0 || !core.run_queue.is_empty() {
+                break true;
+            }
+            looks += 1;
+            // The clock and the other queues every few looks at the ring (which are loads).
+            if looks.is_multiple_of(8) {
+                if let Some(task) = core.steal_work(handle) {
+                    core.run_queue.push_back(task);
+                    break true;
+                }
+                if start.elapsed() >= IO_SPIN || !io.has_io() || handle.shutdown.load(Acquire) {
+                    break false;
+                }
+            }
+            std::hint::spin_loop();
+        };
+        core.io_spin.spun(found);
+        Some((core, found))
     }
 
     fn run_task(&self, task: Notif, mut core: Box<Core>) -> Option<Box<Core>> {
