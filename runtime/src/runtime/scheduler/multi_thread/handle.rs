@@ -139,6 +139,19 @@ impl Handle {
         }
     }
 
+    /// Like [`Handle::notify_if_work_pending`], for a last searcher leaving with a task of its
+    /// own to run: only work in another worker's queue or the global queue wakes a sleeper.
+    pub(super) fn notify_if_work_elsewhere(&self, me: usize) {
+        let elsewhere = self
+            .remotes
+            .iter()
+            .enumerate()
+            .any(|(i, r)| i != me && !r.is_empty());
+        if elsewhere || !self.inject.is_empty() {
+            self.notify_parked();
+        }
+    }
+
     /// Takes one task from the global queue, moving a batch into `dst`.
     pub(super) fn pop_global(&self, dst: &queue::Local<Notif>, batch: bool) -> Option<Notif> {
         loop {

@@ -248,6 +248,12 @@ impl WorkerContext {
     /// Before sleeping with io_uring operations in flight (the caller checked): watches this
     /// worker's ring, the global queue and the other workers' queues for up to [`IO_SPIN`] (see
     /// [`IoSpin`]). Returns whether it found work (queued here, to run next).
+    ///
+    /// A searcher that finds work wakes another worker as it stops searching (there may be
+    /// more). When what it found is a completion of its own that queued at most one task, the
+    /// last searcher wakes a sleeper only if another worker's queue or the global queue holds
+    /// work: waking one for the task it runs itself cost a file read in a loop a context
+    /// switch per read.
     #[cold]
     #[inline(never)]
     fn spin_for_io(&self, mut core: Box<Core>) -> Option<(Box<Core>, bool)> {
@@ -262,6 +268,13 @@ impl WorkerContext {
                 completed > 0
             })?;
             if completed > 0 || !core.run_queue.is_empty() {
+                if core.run_queue.len() <= 1
+                    && std::mem::take(&mut core.is_searching)
+                    && handle.idle.transition_worker_from_searching()
+                {
+                    // The last searcher leaves: a sleeper is woken only for work elsewhere.
+                    handle.notify_if_work_elsewhere(core.index);
+                }
                 break true;
             }
             looks += 1;
