@@ -3,7 +3,7 @@
 use super::idle::Idle;
 use super::queue::{self, Injector, Remote, Steal};
 use super::worker::{self, Core};
-use crate::loom::sync::atomic::{AtomicBool, Ordering::*};
+use crate::loom::sync::atomic::{fence, AtomicBool, Ordering::*};
 use crate::loom::sync::Mutex;
 use crate::runtime::blocking::BlockingPool;
 use crate::runtime::config::Config;
@@ -142,6 +142,9 @@ impl Handle {
     /// Like [`Handle::notify_if_work_pending`], for a last searcher leaving with a task of its
     /// own to run: only work in another worker's queue or the global queue wakes a sleeper.
     pub(super) fn notify_if_work_elsewhere(&self, me: usize) {
+        // As after parking: orders the caller's state change before the queue checks, against
+        // a producer's push then `should_wake` (one of the two sees the other).
+        fence(SeqCst);
         let elsewhere = self
             .remotes
             .iter()
