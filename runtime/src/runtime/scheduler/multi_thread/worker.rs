@@ -288,7 +288,11 @@ impl WorkerContext {
                     break false;
                 }
             }
-            std::hint::spin_loop();
+            // About a microsecond between looks: a look takes the ring's locks, and the steals
+            // touch the other workers' queues (lines a busy worker writes).
+            for _ in 0..16 {
+                std::hint::spin_loop();
+            }
         };
         core.io_spin.spun(found);
         Some((core, found))
