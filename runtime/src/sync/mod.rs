@@ -28,4 +28,4 @@ pub use semaphore::{
 };
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

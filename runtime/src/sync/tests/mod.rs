@@ -1,6 +1,5 @@
 //! Cross-thread stress tests (std threads, exact counts) and loom models of the primitives.
 
-#[cfg(not(loom))]
 pub(crate) mod support;
 
 #[cfg(not(loom))]

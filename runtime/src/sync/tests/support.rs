@@ -1,4 +1,6 @@
 //! Test fixtures: wakers that count exactly, manual polling, and a watchdog for stress tests.
+//! The counting waker serves the loom models too (std atomics: it only counts).
+#![cfg_attr(loom, allow(dead_code))]
 
 use std::future::Future;
 use std::pin::Pin;

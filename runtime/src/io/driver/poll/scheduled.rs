@@ -176,17 +176,9 @@ impl ScheduledIo {
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
-    use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use crate::loom::sync::atomic::Ordering::SeqCst;
     use crate::loom::sync::Arc;
-    use std::task::Wake;
-
-    struct CountWake(AtomicUsize);
-
-    impl Wake for CountWake {
-        fn wake(self: std::sync::Arc<Self>) {
-            self.0.fetch_add(1, SeqCst);
-        }
-    }
+    use crate::sync::tests::support::counting_waker;
 
     /// A task that finds the source not ready is woken by the event that makes it ready.
     #[test]
@@ -195,14 +187,13 @@ mod loom_tests {
             let io = Arc::new(ScheduledIo::default());
             let io2 = io.clone();
             let t = loom::thread::spawn(move || io2.set_ready(READABLE));
-            let count = std::sync::Arc::new(CountWake(AtomicUsize::new(0)));
-            let waker = std::task::Waker::from(count.clone());
+            let (waker, count) = counting_waker();
             let pending = io
                 .poll_ready(&mut Context::from_waker(&waker), Direction::Read)
                 .is_pending();
             t.join().unwrap();
             if pending {
-                assert_eq!(count.0.load(SeqCst), 1);
+                assert_eq!(count.count(), 1);
             }
         });
     }
@@ -214,21 +205,18 @@ mod loom_tests {
             let io = Arc::new(ScheduledIo::default());
             let io2 = io.clone();
             let t = loom::thread::spawn(move || io2.set_ready(READABLE));
-            let counts: Vec<_> = (0..2)
-                .map(|_| std::sync::Arc::new(CountWake(AtomicUsize::new(0))))
-                .collect();
-            let pending: Vec<bool> = counts
+            let wakers: Vec<_> = (0..2).map(|_| counting_waker()).collect();
+            let pending: Vec<bool> = wakers
                 .iter()
-                .map(|c| {
-                    let waker = std::task::Waker::from(c.clone());
-                    io.poll_ready(&mut Context::from_waker(&waker), Direction::Read)
+                .map(|(waker, _)| {
+                    io.poll_ready(&mut Context::from_waker(waker), Direction::Read)
                         .is_pending()
                 })
                 .collect();
             t.join().unwrap();
-            for (c, pending) in counts.iter().zip(pending) {
+            for ((_, count), pending) in wakers.iter().zip(pending) {
                 if pending {
-                    assert_eq!(c.0.load(SeqCst), 1);
+                    assert_eq!(count.count(), 1);
                 }
             }
         });

@@ -181,23 +181,13 @@ impl Completion for SendCell {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicUsize;
-    use std::task::Wake;
-
-    struct CountWake(AtomicUsize);
-
-    impl Wake for CountWake {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, SeqCst);
-        }
-    }
+    use crate::sync::tests::support::counting_waker;
 
     #[test]
     fn the_result_is_taken_once_and_the_waiting_stream_woken_once() {
         let h = Handoff::new();
-        let counter = Arc::new(CountWake(AtomicUsize::new(0)));
-        let w = Waker::from(counter.clone());
-        let count = || counter.0.load(SeqCst);
+        let (w, counter) = counting_waker();
+        let count = || counter.count();
         h.start();
         assert_eq!(h.poll_take(None), Poll::Pending);
         assert_eq!(h.poll_take(Some(&w)), Poll::Pending);
@@ -216,16 +206,7 @@ mod tests {
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
-    use crate::loom::sync::atomic::AtomicUsize;
-    use std::task::Wake;
-
-    struct CountWake(AtomicUsize);
-
-    impl Wake for CountWake {
-        fn wake(self: std::sync::Arc<Self>) {
-            self.0.fetch_add(1, SeqCst);
-        }
-    }
+    use crate::sync::tests::support::counting_waker;
 
     /// A stream waiting for its send, and the reaper completing it on another thread: the
     /// stream either takes the result at once or is woken exactly once, and then takes it.
@@ -240,14 +221,13 @@ mod loom_tests {
                     w.wake();
                 }
             });
-            let count = std::sync::Arc::new(CountWake(AtomicUsize::new(0)));
-            let waker = Waker::from(count.clone());
+            let (waker, count) = counting_waker();
             let first = h.poll_take(Some(&waker));
             reaper.join().unwrap();
             match first {
                 Poll::Ready(res) => assert_eq!(res, 7),
                 Poll::Pending => {
-                    assert_eq!(count.0.load(SeqCst), 1);
+                    assert_eq!(count.count(), 1);
                     assert_eq!(h.poll_take(None), Poll::Ready(7));
                 }
             }
