@@ -278,7 +278,7 @@ impl WorkerContext {
                 break true;
             }
             looks += 1;
-            // The clock and the other queues every few looks at the ring (which are loads).
+            // The other queues and the clock every 8 looks.
             if looks.is_multiple_of(8) {
                 if let Some(task) = core.steal_work(handle) {
                     core.run_queue.push_back(task);
