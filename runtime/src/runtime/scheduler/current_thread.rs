@@ -334,11 +334,14 @@ impl Handle {
     }
 
     pub(crate) fn metrics(&self) -> RuntimeMetrics {
+        // The worker's counters before the gauges (see the multi-thread `metrics`).
+        let workers = vec![worker_snapshot(&self.tel, 0)];
+        let spawned_remote = self.tel.spawned_remote();
         let (g, pools) = self.publish_shared();
         RuntimeMetrics {
             num_workers: 1,
-            workers: vec![worker_snapshot(&self.tel, 0)],
-            spawned_remote: self.tel.spawned_remote(),
+            workers,
+            spawned_remote,
             active_tasks: g.active_tasks,
             global_queue_depth: g.global_queue_depth,
             blocking_threads: g.blocking_threads,

@@ -239,12 +239,18 @@ impl Handle {
     }
 
     pub(crate) fn metrics(&self) -> RuntimeMetrics {
-        let (g, pools) = self.publish_shared();
+        // The workers' counters first, the gauges after: a task leaves the owned list before
+        // its worker counts it completed, so a snapshot that shows N completions also shows
+        // those N tasks gone from `active_tasks`. (Gauges first, a task could complete in
+        // between: counted completed yet still active in one snapshot.)
         let n = self.remotes.len();
+        let workers = (0..n).map(|i| worker_snapshot(&self.tel, i)).collect();
+        let spawned_remote = self.tel.spawned_remote();
+        let (g, pools) = self.publish_shared();
         RuntimeMetrics {
             num_workers: n,
-            workers: (0..n).map(|i| worker_snapshot(&self.tel, i)).collect(),
-            spawned_remote: self.tel.spawned_remote(),
+            workers,
+            spawned_remote,
             active_tasks: g.active_tasks,
             global_queue_depth: g.global_queue_depth,
             blocking_threads: g.blocking_threads,
