@@ -205,7 +205,7 @@ counter_block! {
 }
 
 counter_block! {
-    /// Counters of one I/O operation kind (updated from any thread: [`Counter::add`]).
+    /// Counters of one I/O operation kind (the runtime publishes sums of per-ring counters here).
     IoOpBlock => IoOpCounters {
         /// Operations started.
         submitted,

@@ -27,7 +27,7 @@ mod worker;
 mod worker;
 
 pub use histogram::{bucket_of, bucket_range_ns, POLL_BUCKETS};
-pub(crate) use io::IoStats;
+pub(crate) use io::{IoStats, RingIoCounters};
 pub use snapshot::{
     IoBufferMetrics, IoMetrics, IoOpMetrics, PoolMetrics, RuntimeMetrics, WorkerMetrics,
 };

@@ -191,9 +191,9 @@ impl<T: OpData> Completion for OpCell<T> {
             Some(t) if !self.multishot.load(Relaxed) => Some(t.elapsed().as_nanos() as u64),
             _ => None,
         };
-        ring.stats().completed(self.kind, cqe.result, latency);
+        ring.count_completion(self.kind, cqe.result, latency);
         if !cqe.more() {
-            ring.stats().finished(self.kind);
+            ring.count_finished(self.kind);
         }
         self.record(cqe)
     }

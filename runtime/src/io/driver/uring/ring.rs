@@ -26,7 +26,7 @@ use super::buf_ring::BufRing;
 use super::op::{Completion, Cqe, OpTable};
 use crate::io::driver::backend::describe_setup_error;
 use crate::io::driver::OpKind;
-use crate::runtime::metrics::IoStats;
+use crate::runtime::metrics::{IoStats, RingIoCounters};
 use crossbeam_utils::CachePadded;
 use io_uring::{opcode, types, IoUring};
 use std::io;
@@ -81,6 +81,8 @@ pub(crate) struct Uring {
     buf_ring: Option<BufRing>,
     stray: std::sync::atomic::AtomicU64,
     stats: Arc<IoStats>,
+    /// This ring's operation counters: submissions counted under `sq`, completions under `cq`.
+    counters: Arc<RingIoCounters>,
 }
 
 /// The ring's operations in flight and, on the same cache line (both are written per
@@ -141,6 +143,7 @@ impl Uring {
             multishot_accept: AtomicBool::new(true),
             buf_ring,
             stray: std::sync::atomic::AtomicU64::new(0),
+            counters: stats.ring(),
             stats,
         };
         uring
@@ -151,6 +154,19 @@ impl Uring {
 
     pub(crate) fn stats(&self) -> &IoStats {
         &self.stats
+    }
+
+    /// Counts a completion of one of this ring's operations. Only the reaper (holding `cq`)
+    /// calls it, from a cell's [`Completion::complete`](super::op::Completion::complete).
+    #[inline]
+    pub(crate) fn count_completion(&self, kind: OpKind, res: i32, latency_ns: Option<u64>) {
+        self.stats.completed(&self.counters, kind, res, latency_ns);
+    }
+
+    /// Counts the last completion of one of this ring's operations (as above: under `cq`).
+    #[inline]
+    pub(crate) fn count_finished(&self, kind: OpKind) {
+        self.stats.finished(&self.counters, kind);
     }
 
     /// Whether the calling thread drives this ring (flushes it before it sleeps): its
@@ -195,11 +211,10 @@ impl Uring {
             return Err(io::Error::other("the runtime's I/O driver has shut down"));
         }
         let key = self.ops.insert(cell);
-        if let Err(e) = self.push_raw(&entry.clone().user_data(key)) {
+        if let Err(e) = self.push_raw(&entry.clone().user_data(key), Some(kind)) {
             self.ops.take(key);
             return Err(e);
         }
-        self.stats.submitted(kind);
         self.submit_unless_deferred();
         Ok(key)
     }
@@ -209,8 +224,7 @@ impl Uring {
         if self.closed.load(Acquire) {
             return Err(io::Error::other("the runtime's I/O driver has shut down"));
         }
-        self.push_raw(entry)?;
-        self.stats.submitted(kind);
+        self.push_raw(entry, Some(kind))?;
         self.submit_unless_deferred();
         Ok(())
     }
@@ -223,7 +237,8 @@ impl Uring {
         }
     }
 
-    fn push_raw(&self, entry: &io_uring::squeue::Entry) -> io::Result<()> {
+    /// Queues `entry`, counted as an operation of `kind` if it is one (under `sq`).
+    fn push_raw(&self, entry: &io_uring::squeue::Entry, kind: Option<OpKind>) -> io::Result<()> {
         loop {
             {
                 let _sq = self.sq.lock().unwrap();
@@ -233,6 +248,9 @@ impl Uring {
                 let pushed = unsafe { self.ring.submission_shared().push(entry) };
                 if pushed.is_ok() {
                     self.unsubmitted.fetch_add(1, Release);
+                    if let Some(kind) = kind {
+                        self.stats.submitted(&self.counters, kind);
+                    }
                     return Ok(());
                 }
                 self.stats.sq_full_wait();
@@ -376,8 +394,8 @@ impl Uring {
         match user_data {
             WAKE_TOKEN => self.woken(),
             CANCEL_TOKEN => {
-                self.stats.completed(OpKind::Cancel, cqe.result, None);
-                self.stats.finished(OpKind::Cancel);
+                self.count_completion(OpKind::Cancel, cqe.result, None);
+                self.count_finished(OpKind::Cancel);
             }
             key => {
                 let waker = if cqe.more() {
@@ -431,7 +449,7 @@ impl Uring {
         let entry = opcode::PollAdd::new(fd, libc::POLLIN as u32)
             .build()
             .user_data(WAKE_TOKEN);
-        self.push_raw(&entry)
+        self.push_raw(&entry, None)
             .inspect_err(|_| self.wake_armed.store(false, Release))
     }
 

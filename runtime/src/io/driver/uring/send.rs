@@ -172,8 +172,8 @@ impl Completion for SendCell {
         // orders that write before this read.
         let at = unsafe { *self.submitted_at.get() };
         let latency = at.map(|t| t.elapsed().as_nanos() as u64);
-        ring.stats().completed(OpKind::Write, cqe.result, latency);
-        ring.stats().finished(OpKind::Write);
+        ring.count_completion(OpKind::Write, cqe.result, latency);
+        ring.count_finished(OpKind::Write);
         self.handoff.finish(cqe.result)
     }
 }
