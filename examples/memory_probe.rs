@@ -15,7 +15,6 @@
 //! tasks alive that long after measuring (the pid is printed), for `zokio-console attach <pid>`
 //! to list them.
 
-use std::future::Future;
 use std::process::exit;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
@@ -42,15 +41,13 @@ fn resident() -> (u64, u64) {
 }
 
 /// The task every probe spawns: counts its first poll, then waits for good.
-fn idle_task(polled: Arc<AtomicUsize>) -> impl Future<Output = ()> + Send + 'static {
-    async move {
-        polled.fetch_add(1, Relaxed);
-        std::future::pending::<()>().await
-    }
+async fn idle_task(polled: Arc<AtomicUsize>) {
+    polled.fetch_add(1, Relaxed);
+    std::future::pending::<()>().await
 }
 
-/// Spawns `n` idle tasks through `spawn` and waits (sleeping through `pause`) until each has
-/// been polled; returns how long the spawns and first polls took.
+/// Spawns `n` idle tasks with `$spawn` from a task, and waits (sleeping a millisecond at a time
+/// with `$sleep`) until each has been polled; returns how long the spawns and first polls took.
 macro_rules! probe {
     ($rt:expr, $spawn:path, $sleep:path, $n:expr) => {{
         let n = $n;
