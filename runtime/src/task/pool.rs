@@ -355,7 +355,12 @@ pub(crate) fn alloc_cell(layout: Layout, class: u8) -> (NonNull<u8>, Home) {
         let mut l = l.try_borrow_mut().ok()?;
         let pool = match l.as_mut() {
             Some(pool) => pool,
+            // Not under loom: a pool made in one explored execution would carry its atomics
+            // into the next (the models' threads allocate from the global allocator).
+            #[cfg(not(loom))]
             None => l.insert(LocalPool::new(acquire_pool())),
+            #[cfg(loom)]
+            None => return None,
         };
         let block = match pool.pop(class) {
             Some(b) => {
