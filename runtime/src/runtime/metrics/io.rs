@@ -3,8 +3,9 @@
 //! An io_uring ring counts its own operations ([`RingIoCounters`]): its submissions under its
 //! submission-queue lock, its completions under its completion-queue lock (see `ring.rs`), so each
 //! word has one writer at a time and takes a plain load and store, never a read-modify-write on a
-//! line the other workers write too. (Shared words added to by every worker were a tenth of the
-//! user time of the small-message echo benchmark, most of it in the send and receive completions.)
+//! line the other workers write too. (With shared words added to by every worker, the
+//! lock-prefixed adds were half of the send completion's user time in the small-message echo
+//! benchmark.)
 //! System calls made in place of a submission (the readiness backend's reads and writes, direct
 //! reads of an idle io_uring stream) are counted in shared words with read-modify-writes.
 //!
