@@ -147,7 +147,7 @@ pub fn run<B: Backend>(
         let now = Instant::now();
         if now >= next_read {
             refresh(app, source, now).map_err(LoopError::Source)?;
-            next_read = now + interval;
+            next_read = next_read_after(now, now.elapsed(), interval);
         }
         terminal.draw(|f| view::draw(f, app))?;
         let wait = next_read.saturating_duration_since(Instant::now());
@@ -157,6 +157,14 @@ pub fn run<B: Backend>(
             }
         }
     }
+}
+
+/// When to read the segment again after a read that began at `began` and took `took`:
+/// `interval` after it began, or, when reading takes long (with a million tasks listed, the
+/// table alone takes a few hundred milliseconds), twice its duration after it ended, so keys and
+/// redraws keep at least two thirds of the time (back to back, a key waited for the next read).
+pub fn next_read_after(began: Instant, took: Duration, interval: Duration) -> Instant {
+    (began + interval).max(began + took * 3)
 }
 
 /// Attaches the TUI to `pid` (segments in `dir`) until the user quits or the process exits. The

@@ -98,3 +98,17 @@ fn a_process_that_goes_away_stops_the_loop_as_exited() {
         (code::EXITED, "process 42 exited")
     );
 }
+
+/// The read schedule: a quick read waits out the interval; a slow one (a table of a million
+/// tasks) leaves twice its own time to keys and redraws before the next.
+#[test]
+fn a_slow_read_leaves_twice_its_time_before_the_next() {
+    use std::time::Instant;
+    use zokio_console::attach::next_read_after;
+    let t0 = Instant::now();
+    let ms = Duration::from_millis;
+    assert_eq!(next_read_after(t0, ms(10), ms(250)), t0 + ms(250));
+    assert_eq!(next_read_after(t0, ms(83), ms(250)), t0 + ms(250));
+    assert_eq!(next_read_after(t0, ms(600), ms(250)), t0 + ms(1_800));
+    assert_eq!(next_read_after(t0, ms(100), ms(100)), t0 + ms(300));
+}
