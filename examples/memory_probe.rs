@@ -103,14 +103,7 @@ fn main() {
             report("zokio", n, before, resident(), took);
             let m = rt.handle().metrics();
             println!("active tasks: {}", m.active_tasks);
-            if let Some(hold) = hold {
-                println!(
-                    "holding {n} idle tasks for {} s: pid {}",
-                    hold.as_secs(),
-                    std::process::id()
-                );
-                std::thread::sleep(hold);
-            }
+            hold_for(n, hold);
         }
         "tokio" => {
             let rt = tokio::runtime::Builder::new_multi_thread()
@@ -122,16 +115,21 @@ fn main() {
             let before = resident();
             let took = probe!(rt, tokio::spawn, tokio::time::sleep, n);
             report("tokio", n, before, resident(), took);
-            if let Some(hold) = hold {
-                println!(
-                    "holding {n} idle tasks for {} s: pid {}",
-                    hold.as_secs(),
-                    std::process::id()
-                );
-                std::thread::sleep(hold);
-            }
+            hold_for(n, hold);
         }
         other => usage(&format!("unknown runtime {other:?} (zokio or tokio)")),
+    }
+}
+
+/// Keeps the process (and its idle tasks) alive for `hold`, if given, saying so with the pid.
+fn hold_for(n: usize, hold: Option<Duration>) {
+    if let Some(hold) = hold {
+        println!(
+            "holding {n} idle tasks for {} s: pid {}",
+            hold.as_secs(),
+            std::process::id()
+        );
+        std::thread::sleep(hold);
     }
 }
 

@@ -445,32 +445,40 @@ mod tests {
         );
     }
 
+    /// On a thread with a pool: allocates a cell, frees it and allocates again (the same cell,
+    /// reused), has another thread free that one (onto the remote stack) and allocates again
+    /// (the same cell, come home). Returns the last cell and its home, still allocated.
+    fn reuse_then_come_home(layout: Layout) -> (NonNull<u8>, Home) {
+        let class = class_of(layout);
+        let (a, ha) = alloc_cell(layout, class);
+        // SAFETY: freed once, with the home it was given.
+        unsafe { dealloc_cell(a, layout, ha) };
+        let (b, hb) = alloc_cell(layout, class);
+        assert_eq!(a, b, "a locally freed cell is reused");
+        let b_addr = b.as_ptr() as usize;
+        std::thread::spawn(move || {
+            let b = NonNull::new(b_addr as *mut u8).unwrap();
+            // SAFETY: freed once, on another thread: goes to the remote stack.
+            unsafe { dealloc_cell(b, layout, hb) };
+        })
+        .join()
+        .unwrap();
+        let (c, hc) = alloc_cell(layout, class);
+        assert_eq!(
+            c.as_ptr() as usize,
+            b_addr,
+            "the remotely freed cell came home"
+        );
+        (c, hc)
+    }
+
     #[test]
     fn local_free_is_reused_and_remote_free_comes_home() {
         std::thread::spawn(|| {
             let guard = enter_inner(true);
             let shared = guard.pool();
             let layout = Layout::from_size_align(100, 8).unwrap();
-            let class = class_of(layout);
-            let (a, ha) = alloc_cell(layout, class);
-            // SAFETY: freed once, with the home it was given.
-            unsafe { dealloc_cell(a, layout, ha) };
-            let (b, hb) = alloc_cell(layout, class);
-            assert_eq!(a, b, "a locally freed cell is reused");
-            let b_addr = b.as_ptr() as usize;
-            std::thread::spawn(move || {
-                let b = NonNull::new(b_addr as *mut u8).unwrap();
-                // SAFETY: freed once, on another thread: goes to the remote stack.
-                unsafe { dealloc_cell(b, layout, hb) };
-            })
-            .join()
-            .unwrap();
-            let (c, hc) = alloc_cell(layout, class);
-            assert_eq!(
-                c.as_ptr() as usize,
-                b_addr,
-                "the remotely freed cell came home"
-            );
+            let (c, hc) = reuse_then_come_home(layout);
             publish();
             assert_eq!(shared.stats.hits.load(Relaxed), 2);
             assert_eq!(shared.stats.misses.load(Relaxed), 1);
@@ -497,33 +505,14 @@ mod tests {
                 "a fresh thread has no pool"
             );
             let layout = Layout::from_size_align(200, 8).unwrap();
-            let class = class_of(layout);
-            let (a, ha) = alloc_cell(layout, class);
-            let home = ha
+            let (c, hc) = reuse_then_come_home(layout);
+            let home = hc
                 .pool
-                .expect("the first cell comes from a pool installed for it");
-            assert!(LOCAL.with(|l| l.borrow().as_ref().is_some_and(|p| ptr::eq(p.shared, home))));
-            // SAFETY: freed once, with the home it was given.
-            unsafe { dealloc_cell(a, layout, ha) };
-            let (b, hb) = alloc_cell(layout, class);
-            assert_eq!(a, b, "a locally freed cell is reused");
-            let b_addr = b.as_ptr() as usize;
-            std::thread::spawn(move || {
-                let b = NonNull::new(b_addr as *mut u8).unwrap();
-                // SAFETY: freed once, on another thread: goes to the remote stack.
-                unsafe { dealloc_cell(b, layout, hb) };
-            })
-            .join()
-            .unwrap();
-            let (c, hc) = alloc_cell(layout, class);
-            assert_eq!(
-                c.as_ptr() as usize,
-                b_addr,
-                "the remotely freed cell came home"
-            );
+                .expect("the cells come from a pool installed for them");
             let (hits, misses, remote) = LOCAL.with(|l| {
                 let l = l.borrow();
-                let p = l.as_ref().unwrap();
+                let p = l.as_ref().expect("a pool installed at the first cell");
+                assert!(ptr::eq(p.shared, home));
                 (p.hits, p.misses, p.remote_frees)
             });
             assert_eq!((hits, misses, remote), (2, 1, 1));
