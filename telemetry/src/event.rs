@@ -78,9 +78,24 @@ impl EventKind {
     /// The stable code: `Spawn` is 1, then in declaration order; 0 is never written.
     #[inline]
     pub fn code(self) -> u16 {
+        // Written out (rather than searched in `KINDS`) so a known kind is a constant at the
+        // writer's call site; a test checks it against `KINDS`.
         match self {
+            EventKind::Spawn => 1,
+            EventKind::PollStart => 2,
+            EventKind::PollEnd => 3,
+            EventKind::Wake => 4,
+            EventKind::Yield => 5,
+            EventKind::Complete => 6,
+            EventKind::Steal => 7,
+            EventKind::Park => 8,
+            EventKind::Unpark => 9,
+            EventKind::IoSubmit => 10,
+            EventKind::IoComplete => 11,
+            EventKind::TimerFire => 12,
+            EventKind::PoolGrowth => 13,
+            EventKind::Lint => 14,
             EventKind::Unknown(c) => c,
-            known => KINDS.iter().position(|&k| k == known).unwrap_or(0) as u16 + 1,
         }
     }
 
@@ -433,7 +448,14 @@ mod tests {
     fn codes_are_stable_and_unknown_codes_decode() {
         assert_eq!(EventKind::Spawn.code(), 1);
         assert_eq!(EventKind::PoolGrowth.code(), 13);
+        assert_eq!(EventKind::Lint.code(), 14);
+        // Every known kind: code `i + 1` in declaration order, and back.
+        for (i, kind) in KINDS.iter().enumerate() {
+            assert_eq!(kind.code(), i as u16 + 1, "{kind:?}");
+            assert_eq!(EventKind::from_code(kind.code()), *kind);
+        }
         assert_eq!(EventKind::from_code(0), EventKind::Unknown(0));
+        assert_eq!(EventKind::from_code(15), EventKind::Unknown(15));
         let raw = [1, 500 | 1 << 16 | 6 << 32, 0, 7, 8];
         let e = Event::decode(0, &raw);
         assert_eq!(

@@ -87,13 +87,7 @@ impl<'a> EventRing<'a> {
             task,
             data,
         };
-        record[0].store(0, Ordering::Relaxed);
-        fence(Ordering::Release);
-        for (dst, v) in record[1..].iter().zip(event.encode()) {
-            dst.store(v, Ordering::Relaxed);
-        }
-        record[0].store(head.wrapping_add(1), Ordering::Release);
-        self.words[0].store(head.wrapping_add(1), Ordering::Release);
+        write_record(&self.words[0], record, head, event.encode());
     }
 
     /// Events pushed so far.
@@ -101,6 +95,28 @@ impl<'a> EventRing<'a> {
     pub fn pushed(&self) -> u64 {
         self.head.get()
     }
+}
+
+/// Writes event `seq` (its words 1.., as [`Event::encode`] makes them) into `record` (the
+/// [`EVENT_WORDS`] words of its slot) and publishes it through the ring's `head_word`: the
+/// writer's half of the protocol above, the one place it is written.
+#[inline(always)]
+pub(crate) fn write_record(
+    head_word: &AtomicU64,
+    record: &[AtomicU64],
+    seq: u64,
+    words: [u64; EVENT_WORDS - 1],
+) {
+    let [stamp, payload @ ..] = record else {
+        unreachable!("a record has {EVENT_WORDS} words")
+    };
+    stamp.store(0, Ordering::Relaxed);
+    fence(Ordering::Release);
+    for (dst, v) in payload.iter().zip(words) {
+        dst.store(v, Ordering::Relaxed);
+    }
+    stamp.store(seq.wrapping_add(1), Ordering::Release);
+    head_word.store(seq.wrapping_add(1), Ordering::Release);
 }
 
 /// A reader's position in one ring: the sequence of the next event it wants.

@@ -6,11 +6,12 @@
 
 use crate::counters::{Counter, IoDriverBlock, IoOpBlock, PoolBlock, RuntimeBlock, WorkerBlock};
 use crate::dir::{self, PrivateDir};
+use crate::event::{Event, EVENT_WORDS};
 use crate::identity::{unix_now_ns, Identity};
 use crate::io_op::IoOp;
 use crate::layout::*;
 use crate::mmap::Mapping;
-use crate::ring::EventRing;
+use crate::ring::{self, EventRing, RING_HEADER_WORDS};
 use crate::seqlock;
 use crate::strings::StringWriter;
 use crate::task::{claim_bitmap, TaskTable};
@@ -54,6 +55,8 @@ struct HotOffsets {
     task_count: usize,
     rings: usize,
     ring_stride: usize,
+    /// Records per ring, minus one (a power of two, minus one).
+    ring_mask: u64,
 }
 
 impl HotOffsets {
@@ -69,6 +72,7 @@ impl HotOffsets {
             task_count: t.count as usize,
             rings: r.word_of(0),
             ring_stride: (r.elem_size / 8) as usize,
+            ring_mask: layout.config.ring_capacity as u64 - 1,
         }
     }
 }
@@ -311,7 +315,7 @@ impl Segment {
     /// itself (`head`: events it pushed so far, 0 for a fresh ring; advanced by one). For a
     /// writer that cannot hold an [`EventRing`] borrowing the segment. Panics if
     /// `index >= workers`.
-    #[inline]
+    #[inline(always)]
     pub fn push_event(
         &self,
         index: usize,
@@ -320,14 +324,28 @@ impl Segment {
         task: u64,
         data: crate::EventData,
     ) {
+        // The same record as `EventRing::push` writes, with the ring's position taken from the
+        // offsets computed once (this runs for every event a worker records).
         let h = &self.hot;
         assert!(index < h.worker_count, "no ring {index}");
-        let start = h.rings + index * h.ring_stride;
-        let words = &self.map.words()[start..start + h.ring_stride];
-        let ring =
-            EventRing::starting_at(words, self.layout.config.ring_capacity, index as u16, *head);
-        ring.push(timestamp_ns, task, data);
-        *head = ring.pushed();
+        let seq = *head;
+        let ring = h.rings + index * h.ring_stride;
+        let start = ring + RING_HEADER_WORDS + (seq & h.ring_mask) as usize * EVENT_WORDS;
+        let words = self.map.words();
+        let event = Event {
+            seq,
+            timestamp_ns,
+            worker: index as u16,
+            task,
+            data,
+        };
+        ring::write_record(
+            &words[ring],
+            &words[start..start + EVENT_WORDS],
+            seq,
+            event.encode(),
+        );
+        *head = seq.wrapping_add(1);
     }
 
     /// The task table.
