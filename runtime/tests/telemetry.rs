@@ -104,14 +104,19 @@ fn segment_agrees_with_handle_metrics(flavor: usize) {
     let service = format!("agree-{flavor}");
     let rt = runtime(flavor, &service);
     work(&rt, 100, 10);
-    // Workers publish as they park, which may be just after `block_on` returned. Counters only
-    // grow, so a snapshot read between two equal `metrics()` is equal to both.
+    // Workers publish as they park, which may be after `block_on` returned, and a task whose
+    // output `block_on` took may still be leaving the owned list: wait until `metrics()` shows
+    // all the work (two equal reads alone can both come before a worker's publication).
+    // Counters only grow and `active_tasks` only falls here, and publications are serialized:
+    // a snapshot read between two `metrics()` that agree is equal to both.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     let (m, s) = loop {
         let m1 = rt.metrics();
         let s = snapshot_of(&service);
         let m2 = rt.metrics();
-        if m1.workers == m2.workers || std::time::Instant::now() > deadline {
+        let done = m1.total_polls() == 100 * 11 && m1.active_tasks == 0;
+        let settled = done && m1.workers == m2.workers && m2.active_tasks == 0;
+        if settled || std::time::Instant::now() > deadline {
             break (m2, s);
         }
     };
@@ -791,6 +796,45 @@ fn io_driver_words_are_published_without_anyone_asking() {
     assert_eq!(snap.io_driver.buffer_capacity, m.io.buffers.capacity);
     assert_eq!(snap.io_driver.buffer_size, m.io.buffers.buffer_size);
     assert_eq!(snap.io_driver.stray_completions, m.io.stray_completions);
+}
+
+/// The gauges in the segment follow the runtime without anyone calling `Handle::metrics()`:
+/// `metrics()` publishes `active_tasks` = 1 while a task waits, the task then finishes (its
+/// worker publishes its counters as it parks, but the gauges at most once a millisecond), and
+/// the monitor's publication brings the segment to 0.
+fn gauges_are_published_without_anyone_asking(flavor: usize) {
+    if !zokio::runtime::metrics::ENABLED {
+        return;
+    }
+    let service = format!("tel-gauges-{flavor}");
+    let rt = runtime(flavor, &service);
+    let (tx, rx) = zokio::sync::oneshot::channel::<u32>();
+    let task = rt.spawn(async move { rx.await.unwrap() + 1 });
+    assert_eq!(rt.metrics().active_tasks, 1);
+    assert_eq!(snapshot_of(&service).runtime.active_tasks, 1);
+    tx.send(41).unwrap();
+    assert_eq!(rt.block_on(task).unwrap(), 42);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut active = snapshot_of(&service).runtime.active_tasks;
+    while active != 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the segment still shows {active} active tasks after 10 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        active = snapshot_of(&service).runtime.active_tasks;
+    }
+    assert_eq!(rt.metrics().active_tasks, 0);
+}
+
+#[test]
+fn gauges_are_published_without_anyone_asking_current_thread() {
+    gauges_are_published_without_anyone_asking(0);
+}
+
+#[test]
+fn gauges_are_published_without_anyone_asking_multi_thread() {
+    gauges_are_published_without_anyone_asking(2);
 }
 
 /// A task's time between polls is split into idle (waiting to be woken) and scheduled (woken,

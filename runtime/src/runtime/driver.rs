@@ -59,7 +59,7 @@ impl Driver {
         let io = Arc::new(IoDriver::new(selection, n, stats)?);
         tel.set_backend(io.choice().backend.as_str(), &io.choice().reason);
         let weak = Arc::downgrade(&io);
-        tel.set_publisher(Box::new(move || {
+        tel.add_publisher(Box::new(move || {
             if let Some(io) = weak.upgrade() {
                 io.publish();
             }

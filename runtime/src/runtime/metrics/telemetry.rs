@@ -104,16 +104,21 @@ pub(crate) struct Telemetry {
     task_table: bool,
     /// Unique among the `Telemetry`s of this process (keys the location cache).
     id: u64,
-    /// Called by the monitor every [`PUBLISH_PERIOD_TICKS`] ticks: publishes what is computed
-    /// rather than counted into the segment (the I/O driver's buffer pool and stray completions),
-    /// so passive readers see it without anyone calling `Handle::metrics()`.
-    publisher: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>,
+    /// Called by the monitor every [`PUBLISH_PERIOD_TICKS`] ticks: publish what is computed
+    /// rather than counted into the segment (the I/O driver's buffer pool and stray completions,
+    /// the scheduler's gauges and pools), so passive readers see it without anyone calling
+    /// `Handle::metrics()`, and a value a worker published just before the runtime went idle
+    /// is not the last word.
+    publishers: std::sync::Mutex<Vec<Publisher>>,
     /// The runtime id published in the segment's header (0 for a detached segment).
     runtime_id: u64,
     /// Per pool slot: the growth (cells taken from the allocator) last announced with a
     /// `PoolGrowth` event.
     pool_marks: Box<[AtomicU64]>,
 }
+
+/// A function the monitor calls to publish computed values.
+pub(crate) type Publisher = Box<dyn Fn() + Send + Sync>;
 
 /// What one worker writes for itself, read by no other thread of the runtime.
 #[derive(Default)]
@@ -226,13 +231,16 @@ impl Telemetry {
                 .map(|_| AtomicU64::new(0))
                 .collect(),
             seg,
-            publisher: std::sync::OnceLock::new(),
+            publishers: std::sync::Mutex::new(Vec::new()),
         }
     }
 
-    /// Sets the function the monitor calls every 100 ms to publish computed values (once).
-    pub(crate) fn set_publisher(&self, f: Box<dyn Fn() + Send + Sync>) {
-        let _ = self.publisher.set(f);
+    /// Adds a function the monitor calls every 100 ms to publish computed values.
+    pub(crate) fn add_publisher(&self, f: Publisher) {
+        self.publishers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(f);
     }
 
     /// A private segment for parts built outside a runtime (driver unit tests).
@@ -737,8 +745,9 @@ impl Telemetry {
     }
 
     /// Pushes an event into worker `worker`'s ring. Only the thread that is worker `worker` (it
-    /// holds that worker's core) may call it.
-    #[inline]
+    /// holds that worker's core) may call it. Inlined everywhere: at each call site the kind
+    /// is a constant, so the record's encoding folds into a few stores.
+    #[inline(always)]
     fn push(&self, worker: usize, task: u64, data: EventData) {
         let head = &self.locals[worker].head;
         let mut h = head.load(Relaxed);
@@ -884,7 +893,8 @@ impl Telemetry {
                     tel.monitor_tick(&mut seen);
                     ticks = ticks.wrapping_add(1);
                     if ticks.is_multiple_of(PUBLISH_PERIOD_TICKS) {
-                        if let Some(publish) = tel.publisher.get() {
+                        let publishers = tel.publishers.lock().unwrap_or_else(|e| e.into_inner());
+                        for publish in publishers.iter() {
                             publish();
                         }
                     }

@@ -140,7 +140,7 @@ impl Telemetry {
     #[inline(always)]
     pub(crate) fn task_panicked(&self) {}
 
-    pub(crate) fn set_publisher(&self, _f: Box<dyn Fn() + Send + Sync>) {}
+    pub(crate) fn add_publisher(&self, _f: Box<dyn Fn() + Send + Sync>) {}
 
     #[inline(always)]
     pub(crate) fn ev_cancelled(

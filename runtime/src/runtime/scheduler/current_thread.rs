@@ -89,7 +89,7 @@ impl Handle {
             stats: WorkerStats::new(1),
         });
         let spans = task::Sampler::new(config.trace_tasks, tel.runtime_id());
-        Arc::new(Handle {
+        let handle = Arc::new(Handle {
             inject: Mutex::new(VecDeque::new()),
             owned: OwnedTasks::new(1),
             driver,
@@ -102,7 +102,14 @@ impl Handle {
             spans,
             pools: Mutex::new(Vec::new()),
             shutdown: AtomicBool::new(false),
-        })
+        });
+        let weak = Arc::downgrade(&handle);
+        handle.tel.add_publisher(Box::new(move || {
+            if let Some(h) = weak.upgrade() {
+                h.publish_shared();
+            }
+        }));
+        handle
     }
 
     pub(crate) fn spawn<F>(self: &Arc<Self>, future: F, meta: SpawnMeta) -> JoinHandle<F::Output>
@@ -264,8 +271,12 @@ impl Handle {
         }
     }
 
-    /// Publishes the gauges and pools into the segment and returns them.
+    /// Publishes the gauges and pools into the segment and returns them (the core's holder
+    /// when it publishes, the monitor every 100 ms, `metrics()`). One publisher at a time,
+    /// reading under the pools' lock, so the last values stored are the last read (see the
+    /// multi-thread scheduler's `publish_shared`).
     fn publish_shared(&self) -> (RuntimeGauges, Vec<PoolMetrics>) {
+        let pools = self.pools.lock();
         let (threads, idle, queued) = self.blocking.counts();
         let g = RuntimeGauges {
             active_tasks: self.owned.len(),
@@ -275,9 +286,7 @@ impl Handle {
             blocking_queue_depth: queued,
         };
         self.tel.publish_runtime(&g);
-        let pools: Vec<PoolMetrics> = self
-            .pools
-            .lock()
+        let pools: Vec<PoolMetrics> = pools
             .iter()
             .map(|p| super::multi_thread_pool_metrics(p))
             .collect();

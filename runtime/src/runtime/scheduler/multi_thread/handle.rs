@@ -74,6 +74,12 @@ impl Handle {
             exited: Mutex::new(Vec::new()),
             config,
         });
+        let weak = Arc::downgrade(&handle);
+        handle.tel.add_publisher(Box::new(move || {
+            if let Some(h) = weak.upgrade() {
+                h.publish_shared();
+            }
+        }));
         (handle, cores)
     }
 
@@ -226,12 +232,19 @@ impl Handle {
         }
     }
 
-    /// Publishes the gauges and every pool into the segment (workers do it when they publish;
-    /// `metrics()` does it so the segment agrees with what it returns).
+    /// Publishes the gauges and every pool into the segment (workers do it when they publish,
+    /// the monitor every 100 ms; `metrics()` does it so the segment agrees with what it
+    /// returns).
+    ///
+    /// One publisher at a time, each reading under the pools' lock: the last values stored are
+    /// the last read. (Unserialized, a worker that read `active_tasks` before a task left could
+    /// store it after `metrics()` stored the newer value, and an idle runtime's segment kept
+    /// showing the finished task.)
     pub(super) fn publish_shared(&self) -> (RuntimeGauges, Vec<PoolMetrics>) {
+        let pools = self.pools.lock();
         let g = self.gauges();
         self.tel.publish_runtime(&g);
-        let pools: Vec<PoolMetrics> = self.pools.lock().iter().map(|p| pool_metrics(p)).collect();
+        let pools: Vec<PoolMetrics> = pools.iter().map(|p| pool_metrics(p)).collect();
         for (i, p) in pools.iter().enumerate() {
             self.tel.publish_pool(i, &format!("task-cells/{i}"), p);
         }
