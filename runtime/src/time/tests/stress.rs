@@ -51,7 +51,16 @@ fn concurrent_register_drop_and_process_fire_exactly_the_kept_sleeps() {
     fired += advance(&timer, ms(200));
     let kept_total = THREADS * PER_THREAD as usize / 2;
     let ready_at_once: usize = results.iter().map(|r| r.3).sum();
-    assert_eq!(fired + ready_at_once, kept_total);
+    // Each kept sleep is either due when registered (never linked, ready at its first poll) or
+    // linked and fired by the wheel exactly once. The two can overlap: the wheel may fire a
+    // sleep between its registration and the end of that same first poll, which then returns
+    // `Ready` too (seen once in CI: 4,001 against 4,000). So the wheel fires at most the kept
+    // sleeps, and what it fired plus what was ready at once covers every one of them.
+    assert!(fired <= kept_total, "fired {fired} of {kept_total} kept");
+    assert!(
+        fired + ready_at_once >= kept_total,
+        "fired {fired} + ready at once {ready_at_once} < {kept_total} kept"
+    );
     assert_eq!(timer.registered(), 0);
     for (mut kept, waker, wakes, ready_at_once) in results {
         // Each kept sleep completed once: woken by the timer or already fired when first polled.
