@@ -7,7 +7,7 @@ use super::span::Outcome;
 use super::state::{TransitionToIdle, TransitionToRunning};
 use super::waker::waker_ref;
 use super::{JoinError, Notified, Schedule, Task};
-use crate::runtime::metrics::{timed_task_poll, timed_task_poll_ended, Telemetry};
+use crate::runtime::metrics::{timed_task_poll, timed_task_poll_ended, PollWorker, Telemetry};
 use std::future::Future;
 use std::mem;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -19,10 +19,9 @@ use std::time::Instant;
 
 /// The telemetry of one task poll: the task-table slot and the worker's current-poll words.
 struct PollWatch<'a> {
-    tel: Option<&'a Telemetry>,
+    tel: Option<(&'a Telemetry, PollWorker<'a>)>,
     slot: u32,
     task: u64,
-    worker: usize,
     started: Option<Instant>,
 }
 
@@ -31,18 +30,17 @@ impl<'a> PollWatch<'a> {
     fn start(header: &Header, tel: Option<&'a Telemetry>) -> PollWatch<'a> {
         let Some(t) = tel else {
             return PollWatch {
-                tel,
+                tel: None,
                 slot: 0,
                 task: 0,
-                worker: 0,
                 started: None,
             };
         };
         let task = header.id.as_u64();
-        let worker = crate::runtime::context::worker_index().unwrap_or(0);
+        let w = t.poll_worker_here();
         // We hold RUNNING: the only writer of the slot field.
         let kept = header.tel_slot.load(Relaxed);
-        let slot = t.first_poll(kept, task, worker, header.location);
+        let slot = t.first_poll(kept, task, w.index, header.location);
         if slot != kept {
             header.tel_slot.store(slot, Relaxed);
         }
@@ -55,12 +53,11 @@ impl<'a> PollWatch<'a> {
                 ns
             }
         };
-        t.task_poll_started(slot, task, worker, woken_ns);
+        t.task_poll_started(slot, task, w, woken_ns);
         PollWatch {
-            tel,
+            tel: Some((t, w)),
             slot,
             task,
-            worker,
             started: timed_task_poll(),
         }
     }
@@ -79,10 +76,10 @@ impl<'a> PollWatch<'a> {
     /// in a panic.
     #[inline(always)]
     fn completed(self, panicked: bool) {
-        if let Some(t) = self.tel {
+        if let Some((t, w)) = self.tel {
             let ns = self.elapsed_ns();
-            t.task_poll_ended(0, self.task, self.worker, false, ns);
-            t.ev_complete(self.worker, self.task, panicked, false);
+            t.task_poll_ended(0, self.task, w, false, ns);
+            t.ev_complete(w.index, self.task, panicked, false);
         }
     }
 
@@ -90,11 +87,11 @@ impl<'a> PollWatch<'a> {
     /// `lost`: it left no waker anywhere, so nothing can wake it again).
     #[inline(always)]
     fn end(self, notified: bool, lost: bool) {
-        if let Some(t) = self.tel {
+        if let Some((t, w)) = self.tel {
             let ns = self.elapsed_ns();
-            t.task_poll_ended(self.slot, self.task, self.worker, notified, ns);
+            t.task_poll_ended(self.slot, self.task, w, notified, ns);
             if lost {
-                t.lost_waker(self.slot, self.task, self.worker);
+                t.lost_waker(self.slot, self.task, w.index);
             }
         }
     }
@@ -137,7 +134,7 @@ where
     let watch = PollWatch::start(&cell.header, cell.core.scheduler.telemetry());
     // SAFETY: we hold RUNNING, which grants the stage.
     if let Some(panicked) = unsafe { poll_and_store(cell, &mut cx) } {
-        if let (true, Some(t)) = (panicked, watch.tel) {
+        if let (true, Some((t, _))) = (panicked, watch.tel) {
             t.task_panicked();
         }
         let outcome = if panicked {

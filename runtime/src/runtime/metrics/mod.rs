@@ -32,7 +32,7 @@ pub use snapshot::{
     IoBufferMetrics, IoMetrics, IoOpMetrics, PoolMetrics, RuntimeMetrics, WorkerMetrics,
 };
 pub(crate) use telemetry::{
-    timed_task_poll, timed_task_poll_ended, RuntimeGauges, Telemetry, TelemetryConfig,
+    timed_task_poll, timed_task_poll_ended, PollWorker, RuntimeGauges, Telemetry, TelemetryConfig,
 };
 pub(crate) use worker::{worker_snapshot, WorkerStats};
 

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use zokio_telemetry::{
     EventData, Identity, IoOp, Lint, Outcome, Segment, SegmentConfig, TaskField, TaskRecord,
-    TaskState, WakeSource,
+    TaskState, WakeSource, WorkerBlock,
 };
 
 /// Polls longer than this trip [`Lint::LongPoll`] (blocking inside async code).
@@ -81,6 +81,37 @@ pub(crate) struct RuntimeGauges {
     pub(crate) blocking_threads: usize,
     pub(crate) idle_blocking_threads: usize,
     pub(crate) blocking_queue_depth: usize,
+}
+
+/// The words of one worker that the hooks of every poll on it write (its block in the segment,
+/// the lints the monitor left for it), looked up once per poll: the start and the end of a poll
+/// each finding the block through the segment's layout (bounds checks included) cost the
+/// shortest polls measurably.
+#[derive(Clone, Copy)]
+pub(crate) struct PollWorker<'a> {
+    pub(crate) index: usize,
+    block: &'a WorkerBlock,
+    pending: &'a AtomicU64,
+}
+
+/// Entries of the per-thread spawn-location cache.
+const LOCATION_CACHE: usize = 64;
+
+thread_local! {
+    /// (location address, telemetry id, string id), direct-mapped by address: see
+    /// [`Telemetry::location_id`].
+    static LOCATIONS: [Cell<(usize, u64, u32)>; LOCATION_CACHE] =
+        const { [const { Cell::new((0, 0, 0)) }; LOCATION_CACHE] };
+}
+
+/// Lints the monitor set on the poll that just ended (usually none: one load).
+#[inline(always)]
+fn take_pending(p: &AtomicU64) -> u64 {
+    if p.load(Relaxed) == 0 {
+        0
+    } else {
+        p.swap(0, Relaxed)
+    }
 }
 
 /// A runtime's telemetry segment.
@@ -382,12 +413,18 @@ impl Telemetry {
         } else {
             SPAWN_EVENT_PENDING
         };
+        if !self.task_table {
+            // Nothing to write here for a task spawned from a thread that is none of the
+            // workers: its first poll writes the spawn event.
+            if let Some(w) = worker {
+                let location = self.location_id(location);
+                self.push(w, id, EventData::Spawn { parent, location });
+            }
+            return pending;
+        }
         let location = self.location_id(location);
         if let Some(w) = worker {
             self.push(w, id, EventData::Spawn { parent, location });
-        }
-        if !self.task_table {
-            return pending;
         }
         let record = TaskRecord {
             id,
@@ -450,18 +487,21 @@ impl Telemetry {
     }
 
     /// The string id of a spawn location, through a per-thread cache (interning takes a lock).
+    /// The cache's hit is inlined into the spawn and first-poll paths; a miss interns out of
+    /// line.
+    #[inline]
     fn location_id(&self, location: &'static Location<'static>) -> u32 {
-        thread_local! {
-            /// (location address, telemetry id, string id), direct-mapped by address.
-            static CACHE: [Cell<(usize, u64, u32)>; 64] =
-                const { [const { Cell::new((0, 0, 0)) }; 64] };
-        }
         let key = location as *const Location<'static> as usize;
-        let slot = (key >> 4) % 64;
-        let cached = CACHE.with(|c| c[slot].get());
+        let slot = (key >> 4) % LOCATION_CACHE;
+        let cached = LOCATIONS.with(|c| c[slot].get());
         if cached.0 == key && cached.1 == self.id {
             return cached.2;
         }
+        self.intern_location(location, slot)
+    }
+
+    #[cold]
+    fn intern_location(&self, location: &'static Location<'static>, slot: usize) -> u32 {
         let text = format!(
             "{}:{}:{}",
             location.file(),
@@ -469,7 +509,8 @@ impl Telemetry {
             location.column()
         );
         let id = self.seg.intern(&text).unwrap_or(0);
-        CACHE.with(|c| c[slot].set((key, self.id, id)));
+        let key = location as *const Location<'static> as usize;
+        LOCATIONS.with(|c| c[slot].set((key, self.id, id)));
         id
     }
 
@@ -482,8 +523,14 @@ impl Telemetry {
     /// A stamp with its low bit set was taken on the precise clock (one wake in
     /// [`WAKE_SAMPLE`]): the delay from it to now goes into the worker's schedule histogram.
     #[inline(always)]
-    pub(crate) fn task_poll_started(&self, slot: u32, task_id: u64, worker: usize, woken_ns: u64) {
-        let w = self.seg.worker(worker);
+    pub(crate) fn task_poll_started(
+        &self,
+        slot: u32,
+        task_id: u64,
+        pw: PollWorker<'_>,
+        woken_ns: u64,
+    ) {
+        let (w, worker) = (pw.block, pw.index);
         w.poll_seq.store(w.poll_seq.load() + 1);
         w.current_task.store(task_id);
         if woken_ns & 1 == 1 {
@@ -591,14 +638,14 @@ impl Telemetry {
         &self,
         slot: u32,
         task: u64,
-        worker: usize,
+        pw: PollWorker<'_>,
         notified: bool,
         sampled_ns: Option<u64>,
     ) {
-        let w = self.seg.worker(worker);
+        let (w, worker) = (pw.block, pw.index);
         w.current_task.store(0);
         w.poll_seq.store(w.poll_seq.load() + 1);
-        let pending = self.take_pending(worker);
+        let pending = take_pending(pw.pending);
         let mut measured = sampled_ns;
         if pending != 0 || sampled_ns.is_some() {
             measured = self.poll_end_reports(task, worker, notified, pending, sampled_ns);
@@ -693,14 +740,45 @@ impl Telemetry {
         t.store(TaskField::BusyNs, before + busy);
     }
 
-    /// Lints the monitor set on the poll that just ended on `worker` (usually none: one load).
-    #[inline]
-    fn take_pending(&self, worker: usize) -> u64 {
-        let p = &self.pending[worker];
-        if p.load(Relaxed) == 0 {
-            0
-        } else {
-            p.swap(0, Relaxed)
+    /// [`Telemetry::poll_worker`] for the worker this thread is (worker 0 on a thread that is
+    /// none), found through a per-thread cache of the last one: a poll starts with a few loads
+    /// rather than a walk through the segment's layout.
+    #[inline(always)]
+    pub(crate) fn poll_worker_here(&self) -> PollWorker<'_> {
+        thread_local! {
+            /// The last [`PollWorker`] of this thread: its telemetry's id (0: none yet), the
+            /// worker's index, its block and its pending lints.
+            static LAST: Cell<(u64, usize, *const WorkerBlock, *const AtomicU64)> =
+                const { Cell::new((0, 0, std::ptr::null(), std::ptr::null())) };
+        }
+        let worker = crate::runtime::context::worker_index().unwrap_or(0);
+        let (id, index, block, pending) = LAST.with(Cell::get);
+        if id == self.id && index == worker {
+            // SAFETY: both pointers were taken from this `Telemetry` (ids are never reused, so
+            // an entry of a dropped one never matches a live one), which owns the mapping and
+            // the pending words and outlives the borrow returned here.
+            return unsafe {
+                PollWorker {
+                    index,
+                    block: &*block,
+                    pending: &*pending,
+                }
+            };
+        }
+        let w = self.poll_worker(worker);
+        LAST.with(|c| c.set((self.id, worker, w.block, w.pending)));
+        w
+    }
+
+    /// Worker `worker`'s words that the hooks of every poll write, for
+    /// [`Telemetry::task_poll_started`] and [`Telemetry::task_poll_ended`]. Panics if there is
+    /// no such worker.
+    #[inline(always)]
+    pub(crate) fn poll_worker(&self, worker: usize) -> PollWorker<'_> {
+        PollWorker {
+            index: worker,
+            block: self.seg.worker(worker),
+            pending: &self.pending[worker],
         }
     }
 
@@ -1062,32 +1140,62 @@ mod tests {
         let field = |f| tel.seg.task_load(i, f);
         let split = || (field(TaskField::IdleNs), field(TaskField::ScheduledNs));
         at(1_500);
-        tel.task_poll_started(slot, 7, 0, 0);
+        tel.task_poll_started(slot, 7, tel.poll_worker(0), 0);
         assert_eq!(split(), (0, 500), "spawned at 1,000, first polled at 1,500");
         assert_eq!(field(TaskField::StateSinceNs), 1_500);
         at(2_000);
-        tel.task_poll_ended(slot, 7, 0, false, None);
+        tel.task_poll_ended(slot, 7, tel.poll_worker(0), false, None);
         at(5_000);
         let woken = tel.wake_stamp(true);
         at(5_300);
-        tel.task_poll_started(slot, 7, 0, woken);
+        tel.task_poll_started(slot, 7, tel.poll_worker(0), woken);
         assert_eq!(
             split(),
             (3_000, 800),
             "idle 2,000-5,000, queued 5,000-5,300"
         );
         at(6_000);
-        tel.task_poll_ended(slot, 7, 0, true, None);
+        tel.task_poll_ended(slot, 7, tel.poll_worker(0), true, None);
         at(6_100);
-        tel.task_poll_started(slot, 7, 0, 0);
+        tel.task_poll_started(slot, 7, tel.poll_worker(0), 0);
         assert_eq!(split(), (3_000, 900), "woke itself: queued 6,000-6,100");
         at(7_000);
-        tel.task_poll_ended(slot, 7, 0, false, None);
-        tel.task_poll_started(slot, 7, 0, 6_500);
+        tel.task_poll_ended(slot, 7, tel.poll_worker(0), false, None);
+        tel.task_poll_started(slot, 7, tel.poll_worker(0), 6_500);
         assert_eq!(split(), (3_000, 900), "a stamp from behind the poll's end");
         let running = TaskState::Running.word(0);
         assert_eq!(field(TaskField::State), running);
         assert_eq!(field(TaskField::StateSinceNs), 7_000);
+    }
+
+    /// The per-thread cache behind `poll_worker_here` answers for the telemetry and worker
+    /// asked about: two runtimes' telemetry polled in turn on one thread, and the thread
+    /// becoming another worker, each get their own words.
+    #[test]
+    fn poll_worker_here_follows_the_telemetry_and_the_worker() {
+        let a = Telemetry::detached(2);
+        let b = Telemetry::detached(1);
+        let words = |w: PollWorker<'_>| {
+            (
+                w.index,
+                w.block as *const WorkerBlock,
+                w.pending as *const AtomicU64,
+            )
+        };
+        let own = |t: &Telemetry, i: usize| words(t.poll_worker(i));
+        assert_eq!(crate::runtime::context::worker_index(), None);
+        for _ in 0..2 {
+            assert_eq!(words(a.poll_worker_here()), own(&a, 0));
+            assert_eq!(words(a.poll_worker_here()), own(&a, 0), "from the cache");
+            assert_eq!(words(b.poll_worker_here()), own(&b, 0));
+        }
+        let (prev, tag) = crate::runtime::context::worker();
+        crate::runtime::context::set_worker_index(Some(1), a.id);
+        assert_eq!(words(a.poll_worker_here()), own(&a, 1));
+        crate::runtime::context::set_worker_index(prev, tag);
+        assert_eq!(words(a.poll_worker_here()), own(&a, 0));
+        assert_ne!(own(&a, 0), own(&a, 1));
+        assert_ne!(own(&a, 0).1, own(&b, 0).1);
     }
 
     /// One wake in 128 of a thread is timed on the precise clock: the others of an unlisted
@@ -1108,9 +1216,9 @@ mod tests {
                 .map(|c| c.load())
                 .collect()
         };
-        tel.task_poll_started(0, 9, 0, 0);
+        tel.task_poll_started(0, 9, tel.poll_worker(0), 0);
         assert_eq!(hist().iter().sum::<u64>(), 0, "an untimed poll");
-        tel.task_poll_started(0, 9, 0, timed[0]);
+        tel.task_poll_started(0, 9, tel.poll_worker(0), timed[0]);
         let h = hist();
         assert_eq!(h.iter().sum::<u64>(), 1, "{h:?}");
         // Stamped a moment ago: well under a second.

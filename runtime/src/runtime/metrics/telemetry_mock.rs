@@ -37,6 +37,13 @@ pub(crate) fn timed_task_poll_ended(_start: Instant, _ns: u64) {}
 #[derive(Debug)]
 pub(crate) struct Telemetry;
 
+/// Nothing to write per poll.
+#[derive(Clone, Copy)]
+pub(crate) struct PollWorker<'a> {
+    pub(crate) index: usize,
+    _tel: std::marker::PhantomData<&'a Telemetry>,
+}
+
 impl Telemetry {
     pub(crate) fn new(_workers: usize, _config: &TelemetryConfig) -> io::Result<Arc<Telemetry>> {
         Ok(Arc::new(Telemetry))
@@ -91,7 +98,21 @@ impl Telemetry {
     }
 
     #[inline(always)]
-    pub(crate) fn task_poll_started(&self, _slot: u32, _task_id: u64, _worker: usize, _woken: u64) {
+    pub(crate) fn poll_worker_here(&self) -> PollWorker<'_> {
+        PollWorker {
+            index: 0,
+            _tel: std::marker::PhantomData,
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn task_poll_started(
+        &self,
+        _slot: u32,
+        _task_id: u64,
+        _w: PollWorker<'_>,
+        _woken: u64,
+    ) {
     }
 
     #[inline(always)]
@@ -104,7 +125,7 @@ impl Telemetry {
         &self,
         _slot: u32,
         _task: u64,
-        _worker: usize,
+        _w: PollWorker<'_>,
         _notified: bool,
         _duration_ns: Option<u64>,
     ) {
