@@ -341,6 +341,64 @@ fn task_records_count_polls() {
     assert_eq!(rt.block_on(h).unwrap(), 5);
 }
 
+/// A task woken from idle shows as scheduled from its wake, before any worker polls it, with
+/// its time in that state counted from the wake; polled, it shows as running, then idle again.
+/// On a current-thread runtime the task runs only when `block_on` lets it, so the states in
+/// between are held still.
+#[test]
+fn a_woken_task_shows_as_scheduled_until_it_is_polled() {
+    if !zokio::runtime::metrics::ENABLED {
+        return;
+    }
+    use zokio_telemetry::TaskState;
+    dir();
+    let rt = Builder::new_current_thread()
+        .service_name("woken-state")
+        .task_table_capacity(16)
+        .build()
+        .unwrap();
+    let notify = std::sync::Arc::new(zokio::sync::Notify::new());
+    let waiter = notify.clone();
+    let h = rt.spawn(async move {
+        waiter.notified().await;
+        waiter.notified().await;
+        7
+    });
+    let id = h.id().as_u64();
+    let record = || {
+        let s = snapshot_of("woken-state");
+        let t = s.tasks.iter().find(|t| t.record.id == id).cloned();
+        t.expect("the task is listed").record
+    };
+    // One turn of the scheduler: the task's first poll waits.
+    rt.block_on(zokio::task::yield_now());
+    let r = record();
+    assert_eq!((r.state, r.polls), (TaskState::Idle, 1), "{r:?}");
+    let (idle_before, idle_since) = (r.idle_ns, r.state_since_ns);
+    rt.block_on(async {
+        notify.notify_one();
+        // Woken, not yet polled: this thread is busy here.
+        let r = record();
+        assert_eq!((r.state, r.polls), (TaskState::Scheduled, 1), "{r:?}");
+        assert!(r.state_since_ns >= idle_since, "{r:?}");
+        assert_eq!(
+            r.idle_ns - idle_before,
+            r.state_since_ns - idle_since,
+            "idle from the poll's end to the wake: {r:?}"
+        );
+    });
+    // The task's second poll (another turn of the scheduler) waits again.
+    rt.block_on(zokio::task::yield_now());
+    let r = record();
+    assert_eq!(
+        (r.state, r.polls, r.wakes),
+        (TaskState::Idle, 2, 1),
+        "{r:?}"
+    );
+    notify.notify_one();
+    assert_eq!(rt.block_on(h).unwrap(), 7);
+}
+
 /// A timed poll is measured once: the task's record and the worker's poll-time histogram
 /// hold the same duration. On a fresh current-thread runtime the first task poll is a timed
 /// one (the sampler times every 128th, starting with the first); it spins for 3 ms, then the

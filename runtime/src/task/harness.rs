@@ -83,13 +83,24 @@ impl<'a> PollWatch<'a> {
         }
     }
 
-    /// The poll returned `Pending` (`notified`: it was woken meanwhile and runs again;
-    /// `lost`: it left no waker anywhere, so nothing can wake it again).
+    /// The poll returned `Pending`; the task still holds RUNNING. Its record is written now:
+    /// once the task leaves RUNNING, a waker may schedule it and write its state.
+    #[inline(always)]
+    fn returned_pending(&self) {
+        if let Some((t, w)) = self.tel {
+            t.task_poll_ending(self.slot, self.task, w, self.elapsed_ns());
+        }
+    }
+
+    /// After the task left RUNNING (`notified`: it was woken meanwhile and runs again, queued
+    /// by the caller after this; `lost`: it left no waker anywhere, so nothing can wake it
+    /// again).
     #[inline(always)]
     fn end(self, notified: bool, lost: bool) {
         if let Some((t, w)) = self.tel {
-            let ns = self.elapsed_ns();
-            t.task_poll_ended(self.slot, self.task, w, notified, ns);
+            if notified {
+                t.task_poll_notified(self.slot, self.task, w.index, self.started.is_some());
+            }
             if lost {
                 t.lost_waker(self.slot, self.task, w.index);
             }
@@ -149,11 +160,12 @@ where
         watch.completed(panicked);
         return true;
     }
+    watch.returned_pending();
     let transition = cell.header.state.transition_to_idle();
-    // Still under RUNNING's protection of the telemetry slot (the transition's effects on the
-    // slot are ours until another poll starts, which needs this one's references). A task that
-    // left no waker behind (nothing can wake it again) is a lost waker; one an `AbortHandle`
-    // could still cancel is not counted.
+    // The slot is still ours where the transition leaves the task to us: woken meanwhile (we
+    // queue it below), cancelled (we complete it), or with no waker left (nothing can schedule
+    // it). A task that left no waker behind is a lost waker; one an `AbortHandle` could still
+    // cancel is not counted.
     let (notified, lost) = match transition {
         TransitionToIdle::OkNotified => (true, false),
         TransitionToIdle::Ok { dealloc, no_waker } => (false, no_waker && !dealloc),
@@ -355,7 +367,7 @@ where
     // Woken from idle: when, for its next poll to tell idle time from queued time. Stored
     // before the task is queued (the queue's hand-over publishes it to the poller).
     if let Some(t) = cell.core.scheduler.telemetry() {
-        match t.wake_stamp(Telemetry::listed(cell.header.tel_slot.load(Relaxed))) {
+        match t.task_woken(cell.header.tel_slot.load(Relaxed)) {
             0 => {}
             stamp => cell.header.woken_ns.store(stamp, Relaxed),
         }

@@ -40,12 +40,11 @@ pub(crate) struct Header {
     pub(crate) id: Id,
     /// Where the task was spawned (`#[track_caller]`), for telemetry.
     pub(crate) location: &'static Location<'static>,
-    /// When a waker last scheduled the task from idle (ns on its runtime's telemetry clock;
-    /// 0: not woken since its last poll started, or not stamped): the coarse clock for a task
-    /// with a telemetry slot, the precise clock (odd) for one wake in 128. Stored by that
-    /// waker before the task is queued; read and cleared by the next poll (which holds
-    /// RUNNING: no waker schedules the task meanwhile), to split the time since the last poll
-    /// into idle and queued and to time the scheduling delay.
+    /// When a waker last scheduled the task from idle, for the one wake in 128 that is timed
+    /// (ns on its runtime's telemetry clock, precise, odd; 0: none since its last poll
+    /// started). Stored by that waker before the task is queued; read and cleared by the next
+    /// poll (which holds RUNNING: no waker schedules the task meanwhile), to time the
+    /// scheduling delay.
     pub(crate) woken_ns: std::sync::atomic::AtomicU64,
     /// The task's slot in the telemetry task table, plus one (0: none), with the high bit set
     /// while its spawn event is owed (spawned from a thread that is none of the workers; see

@@ -94,6 +94,9 @@ pub(crate) struct PollWorker<'a> {
     pending: &'a AtomicU64,
 }
 
+/// The bits of a task record's state word that hold the state (the rest: the worker).
+const STATE_CODE: u64 = 0xffff;
+
 /// Entries of the per-thread spawn-location cache.
 const LOCATION_CACHE: usize = 64;
 
@@ -514,14 +517,15 @@ impl Telemetry {
         id
     }
 
-    /// Task slot `slot` (as kept by the task: index plus one) starts a poll on worker `worker`;
-    /// `woken_ns`: when a waker scheduled it from idle since its last poll (0: none did: it
-    /// was spawned, or woke itself during that poll). The time since the last poll ended is
-    /// split at that moment into idle (waiting to be woken) and scheduled (queued), on the
-    /// coarse clock. The caller holds the task's RUNNING bit: the only writer of the slot.
+    /// Task slot `slot` (as kept by the task: index plus one) starts a poll on worker `pw`:
+    /// the time since the task was last scheduled (spawned, woken from idle, or woken during
+    /// its previous poll) counts as queued, on the coarse clock, and it shows as running. The
+    /// caller holds the task's RUNNING bit: the only writer of the slot.
     ///
-    /// A stamp with its low bit set was taken on the precise clock (one wake in
-    /// [`WAKE_SAMPLE`]): the delay from it to now goes into the worker's schedule histogram.
+    /// `woken_ns`: the stamp its waker left when that wake was one of the timed ones (one in
+    /// [`WAKE_SAMPLE`]: the precise clock, low bit set; see [`Telemetry::task_woken`]), else 0.
+    /// The delay from a timed stamp to now goes into the worker's schedule histogram, and is
+    /// the queued time.
     #[inline(always)]
     pub(crate) fn task_poll_started(
         &self,
@@ -533,73 +537,60 @@ impl Telemetry {
         let (w, worker) = (pw.block, pw.index);
         w.poll_seq.store(w.poll_seq.load() + 1);
         w.current_task.store(task_id);
-        if woken_ns & 1 == 1 {
+        if woken_ns != 0 {
             self.timed_wake_polled(slot, worker, woken_ns);
             return;
         }
         if slot == 0 {
             return;
         }
-        // The slot's words were last written by this task's previous poll (on this worker,
-        // unless it was stolen since): loads that usually hit.
+        // The slot's words were last written by this task's previous poll or its waker: loads
+        // that usually hit.
         let t = self.seg.task(slot as usize - 1);
         let now = self.coarse_clock(worker).max(1);
         let since = t.load(TaskField::StateSinceNs);
         let running = TaskState::Running.word(worker as u16);
-        if now == since {
-            // The clock has not moved since the last poll ended (the usual case for a busy
-            // task: it ticks every 10 ms): nothing to add.
+        if now <= since {
+            // The clock has not moved since the task was scheduled (the usual case for a busy
+            // task: it ticks every 10 ms), or this worker's clock is a tick behind its waker's:
+            // nothing to add.
             t.store(TaskField::State, running);
             return;
         }
-        let mut queued_from = since;
-        if woken_ns != 0 {
-            // Clocks of different threads may be a tick apart: keep the split inside the gap.
-            let woken = woken_ns.clamp(since, now.max(since));
-            let idle = t.load(TaskField::IdleNs);
-            t.store(TaskField::IdleNs, idle + (woken - since));
-            queued_from = woken;
-        }
         let scheduled = t.load(TaskField::ScheduledNs);
-        t.store(
-            TaskField::ScheduledNs,
-            scheduled + now.saturating_sub(queued_from),
-        );
+        t.store(TaskField::ScheduledNs, scheduled + (now - since));
         t.store(TaskField::State, running);
         t.store(TaskField::StateSinceNs, now);
     }
 
     /// The rare part of [`Telemetry::task_poll_started`]: a task whose wake was timed starts
     /// its poll. Its scheduling delay, on the precise clock, goes into the worker's schedule
-    /// histogram (the worker is its only writer); the task record's split uses the delay as
-    /// the queued part of the gap since its last poll.
+    /// histogram (the worker is its only writer) and, for a listed task, into its queued time.
     #[cold]
     fn timed_wake_polled(&self, slot: u32, worker: usize, woken_ns: u64) {
-        let delay = self.now_ns().saturating_sub(woken_ns & !1);
+        let now = self.now_ns();
+        let delay = now.saturating_sub(woken_ns & !1);
         let bucket = &self.seg.worker(worker).schedule_histogram[bucket_of(delay)];
         bucket.store(bucket.load() + 1);
         let Some(i) = (slot as usize).checked_sub(1) else {
             return;
         };
         let t = self.seg.task(i);
-        let now = self.coarse_clock(worker).max(1);
-        let gap = now.saturating_sub(t.load(TaskField::StateSinceNs));
-        let queued = delay.min(gap);
-        let idle = t.load(TaskField::IdleNs);
-        t.store(TaskField::IdleNs, idle + (gap - queued));
         let scheduled = t.load(TaskField::ScheduledNs);
-        t.store(TaskField::ScheduledNs, scheduled + queued);
+        t.store(TaskField::ScheduledNs, scheduled + delay);
         t.store(TaskField::State, TaskState::Running.word(worker as u16));
-        t.store(TaskField::StateSinceNs, now);
+        t.store(TaskField::StateSinceNs, now.max(1));
     }
 
-    /// The stamp a waker puts on the task it schedules from idle (see
-    /// [`Telemetry::task_poll_started`]), 0 for none: one wake in [`WAKE_SAMPLE`] (per
-    /// waking thread) is timed on the precise clock (low bit set); the others of a task listed
-    /// in the table (`listed`) get this worker's coarse clock, or the monitor's tick on a thread
-    /// that is not one of the runtime's workers (low bit clear).
+    /// A waker scheduled from idle the task that keeps `kept` (its slot as the task header
+    /// holds it); returns the stamp to leave on the task for its next poll (see
+    /// [`Telemetry::task_poll_started`]): one wake in [`WAKE_SAMPLE`] (per waking thread) is
+    /// timed on the precise clock, the others get 0. A task listed in the table shows as
+    /// scheduled from now on, and the time since its last poll ended counts as idle. The
+    /// caller won the task's transition from idle and has not queued it yet: until it does, it
+    /// is the slot's only writer (the poll before wrote the slot before its own transition).
     #[inline]
-    pub(crate) fn wake_stamp(&self, listed: bool) -> u64 {
+    pub(crate) fn task_woken(&self, kept: u32) -> u64 {
         thread_local! {
             static WAKES: Cell<u32> = const { Cell::new(0) };
         }
@@ -608,10 +599,41 @@ impl Telemetry {
             c.set(n);
             n
         });
-        if n.is_multiple_of(WAKE_SAMPLE) {
-            self.now_ns() | 1
-        } else if listed {
-            self.stamp(self.this_worker()) & !1
+        self.task_woken_timed(kept, n.is_multiple_of(WAKE_SAMPLE))
+    }
+
+    /// [`Telemetry::task_woken`] with the choice of a timed wake made.
+    #[inline]
+    fn task_woken_timed(&self, kept: u32, timed: bool) -> u64 {
+        match (kept & !SPAWN_EVENT_PENDING) as usize {
+            0 if timed => self.now_ns() | 1,
+            0 => 0,
+            slot => self.listed_task_woken(slot - 1, timed),
+        }
+    }
+
+    fn listed_task_woken(&self, i: usize, timed: bool) -> u64 {
+        let now = if timed {
+            self.now_ns()
+        } else {
+            self.stamp(self.this_worker())
+        };
+        let t = self.seg.task(i);
+        let since = t.load(TaskField::StateSinceNs);
+        // Clocks of different threads may be a tick apart: idle time never goes back.
+        let woken = now.max(since);
+        if woken > since {
+            let idle = t.load(TaskField::IdleNs);
+            t.store(TaskField::IdleNs, idle + (woken - since));
+            t.store(TaskField::StateSinceNs, woken);
+        }
+        let state = t.load(TaskField::State);
+        t.store(
+            TaskField::State,
+            state & !STATE_CODE | TaskState::Scheduled.to_code(),
+        );
+        if timed {
+            now | 1
         } else {
             0
         }
@@ -628,11 +650,9 @@ impl Telemetry {
     }
 
     /// The poll of slot `slot` (0: none, or already released) of `task` ended on `worker`:
-    /// `notified` if it was woken during the poll (it runs again), `sampled_ns` if the poll was
-    /// one of the timed ones. Lints the monitor flagged on this poll land on the task here.
-    ///
-    /// Inlined into the poll loop: the usual poll (untimed, unflagged) costs a few stores into
-    /// lines this worker wrote last; lints and sampled events are out of line.
+    /// [`Telemetry::task_poll_ending`], then, if it was woken during the poll (`notified`: it
+    /// runs again), [`Telemetry::task_poll_notified`]. For a poll that completed its task, and
+    /// for tests.
     #[inline(always)]
     pub(crate) fn task_poll_ended(
         &self,
@@ -642,29 +662,81 @@ impl Telemetry {
         notified: bool,
         sampled_ns: Option<u64>,
     ) {
+        self.task_poll_ending(slot, task, pw, sampled_ns);
+        if notified {
+            self.task_poll_notified(slot, task, pw.index, sampled_ns.is_some());
+        }
+    }
+
+    /// The poll of slot `slot` (0: none, or already released) of `task` on worker `pw`
+    /// returned, and the task still holds RUNNING: its record is written now, showing it idle,
+    /// so that a waker scheduling it the moment it leaves RUNNING writes after this (see
+    /// [`Telemetry::task_woken`]). `sampled_ns` if the poll was one of the timed ones. Lints
+    /// the monitor flagged on this poll land on the task here.
+    ///
+    /// Inlined into the poll loop: the usual poll (untimed, unflagged) costs a few stores into
+    /// lines this worker wrote last; lints and sampled events are out of line.
+    #[inline(always)]
+    pub(crate) fn task_poll_ending(
+        &self,
+        slot: u32,
+        task: u64,
+        pw: PollWorker<'_>,
+        sampled_ns: Option<u64>,
+    ) {
         let (w, worker) = (pw.block, pw.index);
         w.current_task.store(0);
         w.poll_seq.store(w.poll_seq.load() + 1);
         let pending = take_pending(pw.pending);
         let mut measured = sampled_ns;
         if pending != 0 || sampled_ns.is_some() {
-            measured = self.poll_end_reports(task, worker, notified, pending, sampled_ns);
+            measured = self.poll_end_reports(task, worker, pending, sampled_ns);
         }
         if let Some(i) = (slot as usize).checked_sub(1) {
-            self.record_poll_end(i, task, worker, notified, pending, sampled_ns, measured);
+            self.record_poll_end(i, worker, pending, sampled_ns, measured);
         }
     }
 
-    /// The rare part of [`Telemetry::task_poll_ended`]: lint events for what the monitor
-    /// flagged, poll and yield events for a timed poll. Returns the poll's duration if known:
-    /// timed, or flagged (timed from when the monitor first saw it: a clock reading only for
-    /// such polls, at most one monitor period short).
+    /// The poll of [`Telemetry::task_poll_ending`] left its task woken (it runs again: the
+    /// caller queues it after this, so it is still the slot's only writer): it shows as
+    /// scheduled, a self-wake is counted (and linted past [`SELF_WAKE_STORM`]), and a sampled
+    /// poll reports a yield.
+    #[inline(always)]
+    pub(crate) fn task_poll_notified(&self, slot: u32, task: u64, worker: usize, sampled: bool) {
+        if sampled {
+            self.sampled_yield(worker, task);
+        }
+        if let Some(i) = (slot as usize).checked_sub(1) {
+            self.record_notified(i, task, worker);
+        }
+    }
+
+    #[cold]
+    fn sampled_yield(&self, worker: usize, task: u64) {
+        self.ev_yield(worker, task);
+    }
+
+    /// The task record's part of [`Telemetry::task_poll_notified`].
+    #[inline]
+    fn record_notified(&self, i: usize, task: u64, worker: usize) {
+        let t = self.seg.task(i);
+        t.store(TaskField::State, TaskState::Scheduled.word(worker as u16));
+        let self_wakes = t.load(TaskField::SelfWakes) + 1;
+        t.store(TaskField::SelfWakes, self_wakes);
+        if self_wakes == SELF_WAKE_STORM && self_wakes * 2 > t.load(TaskField::Polls) {
+            self.flag(i, task, worker, Lint::SelfWakeStorm, self_wakes);
+        }
+    }
+
+    /// The rare part of [`Telemetry::task_poll_ending`]: lint events for what the monitor
+    /// flagged, a poll event for a timed poll. Returns the poll's duration if known: timed, or
+    /// flagged (timed from when the monitor first saw it: a clock reading only for such polls,
+    /// at most one monitor period short).
     #[cold]
     fn poll_end_reports(
         &self,
         task: u64,
         worker: usize,
-        notified: bool,
         pending: u64,
         sampled_ns: Option<u64>,
     ) -> Option<u64> {
@@ -679,23 +751,17 @@ impl Telemetry {
         // each per poll measured 10 % of a yield-heavy workload.
         if let Some(ns) = sampled_ns {
             self.ev_timed_poll(worker, task, ns);
-            if notified {
-                self.ev_yield(worker, task);
-            }
         }
         sampled_ns.or(flagged_ns)
     }
 
-    /// The task record's part of [`Telemetry::task_poll_ended`] (`measured`: the poll's
+    /// The task record's part of [`Telemetry::task_poll_ending`] (`measured`: the poll's
     /// duration if timed or flagged).
-    #[allow(clippy::too_many_arguments)]
     #[inline]
     fn record_poll_end(
         &self,
         i: usize,
-        task: u64,
         worker: usize,
-        notified: bool,
         pending: u64,
         sampled_ns: Option<u64>,
         measured: Option<u64>,
@@ -705,22 +771,10 @@ impl Telemetry {
         t.store(TaskField::Polls, polls);
         // Every poll but the first follows a wake (wakes while already queued coalesce).
         t.store(TaskField::Wakes, polls - 1);
-        let state = if notified {
-            TaskState::Scheduled
-        } else {
-            TaskState::Idle
-        };
-        t.store(TaskField::State, state.word(worker as u16));
+        t.store(TaskField::State, TaskState::Idle.word(worker as u16));
         t.store(TaskField::StateSinceNs, self.coarse_clock(worker).max(1));
         if let Some(ns) = measured {
             self.record_measured_poll(i, pending, sampled_ns, ns);
-        }
-        if notified {
-            let self_wakes = t.load(TaskField::SelfWakes) + 1;
-            t.store(TaskField::SelfWakes, self_wakes);
-            if self_wakes == SELF_WAKE_STORM && self_wakes * 2 > polls {
-                self.flag(i, task, worker, Lint::SelfWakeStorm, self_wakes);
-            }
         }
     }
 
@@ -1120,12 +1174,13 @@ fn warn_once(e: &io::Error) {
 mod tests {
     use super::*;
 
-    /// The time between polls is split at the wake, exactly, with the clock set by hand: the
-    /// first poll's wait since the spawn is queued time; a wake splits the next gap into idle
-    /// and queued; a self-wake makes the whole gap queued; a wake stamped by a clock behind the
-    /// poll's end counts nothing as idle.
+    /// A task's state and times follow its life, exactly, with the clock set by hand: queued
+    /// from its spawn to its first poll; idle from a poll's end until a waker schedules it
+    /// (it shows as scheduled from that moment, before any poll), queued from then to its next
+    /// poll; queued from a poll that woke itself to the next; and a waker whose clock is
+    /// behind the poll's end counts nothing as idle.
     #[test]
-    fn time_between_polls_is_split_at_the_wake() {
+    fn state_and_times_follow_spawn_wake_and_poll() {
         let tel = Telemetry::detached(1);
         let at = |ns: u64| tel.coarse_now.store(ns, Relaxed);
         at(1_000);
@@ -1139,33 +1194,62 @@ mod tests {
         let i = slot as usize - 1;
         let field = |f| tel.seg.task_load(i, f);
         let split = || (field(TaskField::IdleNs), field(TaskField::ScheduledNs));
+        let state = || {
+            (
+                field(TaskField::State) & STATE_CODE,
+                field(TaskField::StateSinceNs),
+            )
+        };
+        let (scheduled, running, idle) = (
+            TaskState::Scheduled.to_code(),
+            TaskState::Running.to_code(),
+            TaskState::Idle.to_code(),
+        );
+        assert_eq!(state(), (scheduled, 1_000), "queued since its spawn");
         at(1_500);
         tel.task_poll_started(slot, 7, tel.poll_worker(0), 0);
         assert_eq!(split(), (0, 500), "spawned at 1,000, first polled at 1,500");
-        assert_eq!(field(TaskField::StateSinceNs), 1_500);
+        assert_eq!(state(), (running, 1_500));
         at(2_000);
         tel.task_poll_ended(slot, 7, tel.poll_worker(0), false, None);
+        assert_eq!(state(), (idle, 2_000));
         at(5_000);
-        let woken = tel.wake_stamp(true);
-        at(5_300);
-        tel.task_poll_started(slot, 7, tel.poll_worker(0), woken);
         assert_eq!(
-            split(),
-            (3_000, 800),
-            "idle 2,000-5,000, queued 5,000-5,300"
+            tel.task_woken_timed(kept, false),
+            0,
+            "an untimed wake: no stamp"
         );
+        assert_eq!(state(), (scheduled, 5_000), "scheduled before its poll");
+        assert_eq!(split(), (3_000, 500), "idle 2,000-5,000");
+        at(5_300);
+        tel.task_poll_started(slot, 7, tel.poll_worker(0), 0);
+        assert_eq!(split(), (3_000, 800), "queued 5,000-5,300");
         at(6_000);
         tel.task_poll_ended(slot, 7, tel.poll_worker(0), true, None);
+        assert_eq!(state(), (scheduled, 6_000), "woke itself");
+        assert_eq!(field(TaskField::SelfWakes), 1);
         at(6_100);
         tel.task_poll_started(slot, 7, tel.poll_worker(0), 0);
         assert_eq!(split(), (3_000, 900), "woke itself: queued 6,000-6,100");
         at(7_000);
         tel.task_poll_ended(slot, 7, tel.poll_worker(0), false, None);
-        tel.task_poll_started(slot, 7, tel.poll_worker(0), 6_500);
-        assert_eq!(split(), (3_000, 900), "a stamp from behind the poll's end");
-        let running = TaskState::Running.word(0);
-        assert_eq!(field(TaskField::State), running);
-        assert_eq!(field(TaskField::StateSinceNs), 7_000);
+        at(6_500);
+        tel.task_woken_timed(kept, false);
+        assert_eq!(
+            split(),
+            (3_000, 900),
+            "a waker's clock behind the poll's end"
+        );
+        assert_eq!(state(), (scheduled, 7_000));
+        at(7_000);
+        tel.task_poll_started(slot, 7, tel.poll_worker(0), 0);
+        assert_eq!(state(), (running, 7_000));
+        assert_eq!(split(), (3_000, 900));
+        assert_eq!(
+            (field(TaskField::Polls), field(TaskField::Wakes)),
+            (3, 2),
+            "the running poll is counted when it ends"
+        );
     }
 
     /// The per-thread cache behind `poll_worker_here` answers for the telemetry and worker
@@ -1204,7 +1288,7 @@ mod tests {
     #[test]
     fn one_wake_in_128_is_timed_into_the_schedule_histogram() {
         let tel = Telemetry::detached(1);
-        let stamps: Vec<u64> = (0..WAKE_SAMPLE).map(|_| tel.wake_stamp(false)).collect();
+        let stamps: Vec<u64> = (0..WAKE_SAMPLE).map(|_| tel.task_woken(0)).collect();
         let timed: Vec<u64> = stamps.iter().copied().filter(|&s| s != 0).collect();
         assert_eq!(timed.len(), 1, "{stamps:?}");
         assert_eq!(timed[0] & 1, 1, "precise stamps are odd");

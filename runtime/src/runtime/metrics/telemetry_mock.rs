@@ -116,7 +116,7 @@ impl Telemetry {
     }
 
     #[inline(always)]
-    pub(crate) fn wake_stamp(&self, _listed: bool) -> u64 {
+    pub(crate) fn task_woken(&self, _kept: u32) -> u64 {
         0
     }
 
@@ -130,6 +130,19 @@ impl Telemetry {
         _duration_ns: Option<u64>,
     ) {
     }
+
+    #[inline(always)]
+    pub(crate) fn task_poll_ending(
+        &self,
+        _slot: u32,
+        _task: u64,
+        _w: PollWorker<'_>,
+        _sampled_ns: Option<u64>,
+    ) {
+    }
+
+    #[inline(always)]
+    pub(crate) fn task_poll_notified(&self, _slot: u32, _task: u64, _w: usize, _sampled: bool) {}
 
     #[inline(always)]
     pub(crate) fn task_released(&self, _slot: u32) {}
