@@ -364,8 +364,9 @@ where
 {
     // SAFETY: the reference keeps the cell alive.
     let cell = unsafe { cell::<F, S>(ptr) };
-    // Woken from idle: when, for its next poll to tell idle time from queued time. Stored
-    // before the task is queued (the queue's hand-over publishes it to the poller).
+    // Woken from idle: the task's record shows it scheduled from now, and a timed wake leaves
+    // its stamp for the poll to time the delay. Both before the task is queued (until then we
+    // are the slot's only writer; the queue's hand-over publishes them to the poller).
     if let Some(t) = cell.core.scheduler.telemetry() {
         match t.task_woken(cell.header.tel_slot.load(Relaxed)) {
             0 => {}

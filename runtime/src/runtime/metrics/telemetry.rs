@@ -483,12 +483,6 @@ impl Telemetry {
         );
     }
 
-    /// Whether a task keeping `kept` has a task-table slot.
-    #[inline]
-    pub(crate) fn listed(kept: u32) -> bool {
-        kept & !SPAWN_EVENT_PENDING != 0
-    }
-
     /// The string id of a spawn location, through a per-thread cache (interning takes a lock).
     /// The cache's hit is inlined into the spawn and first-poll paths; a miss interns out of
     /// line.

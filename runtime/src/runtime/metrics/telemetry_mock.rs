@@ -197,11 +197,6 @@ impl Telemetry {
         kept
     }
 
-    #[inline(always)]
-    pub(crate) fn listed(kept: u32) -> bool {
-        kept != 0
-    }
-
     pub(crate) fn start_monitor(self: &Arc<Self>) -> io::Result<()> {
         Ok(())
     }
