@@ -214,6 +214,17 @@ fn two_runtimes_two_segments() {
 }
 
 /// Builds a multi-thread runtime with a task table of `capacity` slots.
+/// A current-thread runtime named `service` with a task table of 16 slots: its tasks run only
+/// when `block_on` lets them, so a test can read their records in between.
+fn current_thread_with_table(service: &str) -> Runtime {
+    dir();
+    Builder::new_current_thread()
+        .service_name(service)
+        .task_table_capacity(16)
+        .build()
+        .unwrap()
+}
+
 fn runtime_with_table(service: &str, capacity: usize) -> Runtime {
     dir();
     Builder::new_multi_thread()
@@ -342,7 +353,7 @@ fn task_records_count_polls() {
 }
 
 /// A task woken from idle shows as scheduled from its wake, before any worker polls it, with
-/// its time in that state counted from the wake; polled, it shows as running, then idle again.
+/// its idle time counted up to the wake; polled again, it shows as idle with one wake more.
 /// On a current-thread runtime the task runs only when `block_on` lets it, so the states in
 /// between are held still.
 #[test]
@@ -351,12 +362,7 @@ fn a_woken_task_shows_as_scheduled_until_it_is_polled() {
         return;
     }
     use zokio_telemetry::TaskState;
-    dir();
-    let rt = Builder::new_current_thread()
-        .service_name("woken-state")
-        .task_table_capacity(16)
-        .build()
-        .unwrap();
+    let rt = current_thread_with_table("woken-state");
     let notify = std::sync::Arc::new(zokio::sync::Notify::new());
     let waiter = notify.clone();
     let h = rt.spawn(async move {
@@ -408,12 +414,7 @@ fn a_timed_poll_is_measured_once_for_the_task_and_the_worker() {
     if !zokio::runtime::metrics::ENABLED {
         return;
     }
-    dir();
-    let rt = Builder::new_current_thread()
-        .service_name("timed-poll")
-        .task_table_capacity(16)
-        .build()
-        .unwrap();
+    let rt = current_thread_with_table("timed-poll");
     let (tx, rx) = zokio::sync::oneshot::channel::<()>();
     let h = rt.spawn(async move {
         let start = std::time::Instant::now();
